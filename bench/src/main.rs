@@ -1,0 +1,42 @@
+//! coldgate's benchmarks. Every suite prints one JSON object with `--json`, and reports speed
+//! as ratios against a baseline measured in the same run, never as a pass/fail.
+//!
+//! `cargo run --release -p coldgate-bench -- <suite> --json`
+
+use clap::{Parser, ValueEnum};
+use serde_json::Value;
+
+mod golden;
+mod measure;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Suite {
+    /// The golden software verifier against a plain CRC pass over the same bytes.
+    Golden,
+}
+
+#[derive(Parser)]
+#[command(about = "coldgate benchmarks")]
+struct Args {
+    suite: Suite,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Seconds each measurement runs for.
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+}
+
+fn main() {
+    let args = Args::parse();
+    let result: Value = match args.suite {
+        Suite::Golden => golden::run(args.seconds),
+    };
+    if args.json {
+        println!("{result}");
+    } else {
+        for (k, v) in result.as_object().into_iter().flatten() {
+            println!("{k:<32} {v}");
+        }
+    }
+}
