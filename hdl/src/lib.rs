@@ -1,1 +1,1 @@
-pub use rust_hdl::prelude::*;
+pub mod harness;
