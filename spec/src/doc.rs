@@ -21,7 +21,10 @@ fn rule_text(rule: &Rule) -> String {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn set_table<T: Copy + Into<u8>>(out: &mut String, title: &str, rows: &[(T, &str)]) {
@@ -34,7 +37,10 @@ fn set_table<T: Copy + Into<u8>>(out: &mut String, title: &str, rows: &[(T, &str
 
 macro_rules! rows {
     ($t:ty) => {
-        <$t>::ALL.iter().map(|v| (*v as u8, v.name())).collect::<Vec<_>>()
+        <$t>::ALL
+            .iter()
+            .map(|v| (*v as u8, v.name()))
+            .collect::<Vec<_>>()
     };
 }
 

@@ -31,9 +31,10 @@
 //!   first, then the tick applies.
 //! * **Counters.** One per drop reason and one for passed frames, wrapping at 2^32.
 //!
-//! Resynchronisation, as a property: after any garbage followed by valid frames whose bytes
-//! after offset 0 never contain the magic, every valid frame that starts at least one frame
-//! length after the garbage began passes.
+//! Resynchronisation, as a property: a frame the lane locks onto inside garbage ends at most
+//! `FRAME_LEN - 1` bytes after the garbage does, so after any garbage followed by valid frames
+//! (whose bytes after offset 0 never contain the magic), every valid frame that starts at
+//! least `FRAME_LEN - 1` bytes after the garbage ends passes: at most one frame is lost.
 
 use crate::codec::{Body, Frame, Notice, Wire};
 use crate::config::LaneConfig;
@@ -219,7 +220,7 @@ impl Lane {
 
     /// The reason byte `b` breaks `rule`, if it does.
     fn check(&mut self, rule: ByteRule, b: u8) -> Option<DropReason> {
-        let fail = match rule.kind {
+        match rule.kind {
             ByteKind::Any | ByteKind::Crc => None,
             ByteKind::Const => (b != rule.a).then_some(DropReason::BadConst),
             ByteKind::Zero => (b != 0).then_some(DropReason::ReservedNonZero),
@@ -239,8 +240,7 @@ impl Lane {
                 }
                 (below || above).then_some(DropReason::OutOfRange)
             }
-        };
-        fail
+        }
     }
 
     fn drop(&mut self, reason: DropReason, field: u8, at: usize) -> Verdict {

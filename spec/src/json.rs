@@ -51,8 +51,7 @@ fn bytes<const N: usize>(o: &Map<String, Value>, k: &str) -> Result<[u8; N], Jso
     }
     let mut out = [0u8; N];
     for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
-            .map_err(|_| err(k, "not hexadecimal"))?;
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| err(k, "not hexadecimal"))?;
     }
     Ok(out)
 }
@@ -169,11 +168,12 @@ pub fn from_json(v: &Value) -> Result<Frame, JsonError> {
         tag: bytes(o, "tag")?,
     };
     let known = to_json(&frame);
-    if let Some(extra) = o.keys().find(|k| !known.as_object().expect("object").contains_key(*k)) {
+    if let Some(extra) = o
+        .keys()
+        .find(|k| !known.as_object().expect("object").contains_key(*k))
+    {
         return Err(err(extra, "unknown member"));
     }
-    frame
-        .encode()
-        .map_err(|e| err("frame", e.0.to_string()))?;
+    frame.encode().map_err(|e| err("frame", e.0.to_string()))?;
     Ok(frame)
 }

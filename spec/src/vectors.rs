@@ -212,11 +212,7 @@ pub fn lane_cases() -> Vec<LaneCase> {
             Request,
             bytes(&[&patched(pay, header::COUNTER, &[0; 8])]),
         ),
-        (
-            "amount_over_ceiling",
-            Request,
-            bytes(&[&over[..], &newkey]),
-        ),
+        ("amount_over_ceiling", Request, bytes(&[&over[..], &newkey])),
         ("amount_at_ceiling", Request, bytes(&[&at_ceiling])),
         (
             "amount_zero",
@@ -269,9 +265,12 @@ pub fn lane_cases() -> Vec<LaneCase> {
             "reject_reason_outside_set",
             Response,
             bytes(&[&patched(
-                sealed(13, Body::Reject {
-                    reason: RejectReason::Denied,
-                }),
+                sealed(
+                    13,
+                    Body::Reject {
+                        reason: RejectReason::Denied,
+                    },
+                ),
                 body::reject::REASON,
                 &[0xEE],
             )]),
@@ -303,7 +302,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s == "-" {
         return Some(vec![]);
     }
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -314,7 +313,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// `lane.txt`.
 pub fn lane_txt() -> String {
-    let mut out = String::from("# name lane input expected passed notices (see spec/src/vectors.rs)\n");
+    let mut out =
+        String::from("# name lane input expected passed notices (see spec/src/vectors.rs)\n");
     for c in lane_cases() {
         let mut input = String::new();
         for e in &c.input {
@@ -358,7 +358,10 @@ fn parse_events(s: &str) -> Option<Vec<Event>> {
 /// Parses `lane.txt`; `None` on a malformed line.
 pub fn parse_lane_txt(text: &str) -> Option<Vec<LaneCase>> {
     let mut out = vec![];
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let parts: Vec<&str> = line.split(' ').collect();
         let [name, lane, input, expected, passed, notices] = parts[..] else {
             return None;
@@ -393,7 +396,10 @@ pub fn frames_txt() -> String {
     rows.push(("long".into(), [&pay[..], &[0]].concat()));
     let mut bad = pay;
     bad[field::TAG.start] ^= 1;
-    rows.push(("tag_altered_crc_fixed".into(), patched(bad, 0..0, &[]).to_vec()));
+    rows.push((
+        "tag_altered_crc_fixed".into(),
+        patched(bad, 0..0, &[]).to_vec(),
+    ));
     rows.push((
         "amount_over_ceiling".into(),
         patched(

@@ -48,7 +48,11 @@ fn demo() {
             }
         }
         let shown = if verdicts.len() > 4 {
-            format!("{} verdicts, last: {}", verdicts.len(), verdicts[verdicts.len() - 1])
+            format!(
+                "{} verdicts, last: {}",
+                verdicts.len(),
+                verdicts[verdicts.len() - 1]
+            )
         } else {
             verdicts.join("; ")
         };
