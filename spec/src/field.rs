@@ -326,8 +326,23 @@ pub fn body_fields(t: MsgType) -> Vec<FieldDef> {
 
 /// The complete field list of a message type as seen by a lane (or by the decoder when `lane`
 /// is `None`): header, body, reserved gaps, tag and CRC, covering `0..FRAME_LEN` exactly.
-/// Field indices in this list are the `FIELD` numbers that NOTICE frames report.
-pub fn fields(lane: Option<LaneId>, t: MsgType) -> Vec<FieldDef> {
+/// Field indices in this list are the `FIELD` numbers that NOTICE frames report. Built once,
+/// so decoding allocates nothing.
+pub fn fields(lane: Option<LaneId>, t: MsgType) -> &'static [FieldDef] {
+    static TABLES: std::sync::OnceLock<Vec<Vec<FieldDef>>> = std::sync::OnceLock::new();
+    let lanes = [None, Some(LaneId::Request), Some(LaneId::Response)];
+    let tables = TABLES.get_or_init(|| {
+        lanes
+            .iter()
+            .flat_map(|&l| MsgType::ALL.iter().map(move |&t| build_fields(l, t)))
+            .collect()
+    });
+    let l = lanes.iter().position(|&x| x == lane).expect("every lane");
+    let i = MsgType::ALL.iter().position(|&x| x == t).expect("every type");
+    &tables[l * MsgType::ALL.len() + i]
+}
+
+fn build_fields(lane: Option<LaneId>, t: MsgType) -> Vec<FieldDef> {
     let types = match lane {
         Some(l) => lane_types(l),
         None => &ALL_TYPES,

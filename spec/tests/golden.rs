@@ -239,7 +239,7 @@ fn every_table_covers_the_frame_exactly() {
         for t in MsgType::ALL {
             let fields = field::fields(lane, t);
             let mut at = 0;
-            for f in &fields {
+            for f in fields {
                 assert_eq!(f.field.start, at, "{t} {}: gap or overlap", f.name);
                 assert!(!f.field.is_empty());
                 if let Rule::Const(b) = f.rule {
