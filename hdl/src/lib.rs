@@ -1,1 +1,23 @@
+//! coldgate's hardware verifier in rust-hdl.
+//!
+//! * [`lane`]: one verifier lane (the golden model in logic, one byte per clock);
+//! * [`pair`]: the core `coldgate_pair`: both lanes and the frame-atomic output merges;
+//! * [`board`]: the Alchitry Cu top `coldgate_board` with its two UARTs;
+//! * [`harness`]: the core's pin contract, and a stream driver for any way of running it;
+//! * [`sim`]: rust-hdl's simulator behind that contract;
+//! * [`verilog`] and [`flow`]: Verilog text and the yosys / nextpnr / icepack flow.
+//!
+//! Every offset, limit and constant comes from coldgate-spec; the ROMs are generated from its
+//! field table when a lane is constructed ([`rules`]).
+
+#![forbid(unsafe_code)]
+
+pub mod crc;
 pub mod harness;
+pub mod lane;
+pub mod merge;
+pub mod pair;
+pub mod rules;
+pub mod sim;
+
+pub use sim::RustHdlPair;

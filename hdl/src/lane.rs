@@ -1,0 +1,722 @@
+//! One verifier lane: hunting, per-byte rules, CRC, token bucket, store and forward, NOTICEs.
+//!
+//! The behaviour is `coldgate_spec::golden::Lane`, byte for byte; this module is how logic
+//! does it at one byte per clock.
+//!
+//! # Input stage (one byte per clock)
+//!
+//! `pos` is the offset of the next byte (0..4 while hunting for the magic). The rule for that
+//! byte comes from the rule ROM (block RAM, one clock of latency), addressed one byte ahead:
+//! when a byte is accepted the ROM reads `{type, pos + 1}`, assuming the frame goes on. When
+//! the byte fails instead (or ends the frame), the lane restarts at offset 0 or 1, whose rules
+//! are the first two magic bytes; for that one byte the lane compares against those constants
+//! (`rom_valid` low) instead of the ROM word, so a failure costs no cycle. The message type
+//! byte (offset 5) selects the ROM row for the bytes after it.
+//!
+//! The CRC trailer is checked byte by byte: a frame's four CRC bytes make the register equal
+//! the catalog residue exactly when they are the complemented register before them,
+//! little-endian (the appended-CRC property of CRC-32/ISO-HDLC; the map from the four bytes
+//! to the final register is a bijection, so the equivalence holds both ways). Comparing one
+//! byte per clock keeps a 32-bit compare off the input path; the verdict still falls on the
+//! last byte, as in the golden model.
+//!
+//! # Verdict stage (one clock later)
+//!
+//! The byte that decides a frame sets `v_pass` or `v_drop` (with reason, field and the
+//! readable flag). One clock later counters count, a passed slot is committed and a drop
+//! starts its NOTICE. The token bucket alone is updated on the deciding clock, so a refill
+//! tick on that clock applies after the verdict, as in the golden model.
+//!
+//! # Store and forward
+//!
+//! The store holds `LANE_SLOTS` slots of 256 bytes in block RAM. Bytes are written at
+//! `{write slot, offset}` as they arrive; a passed frame commits its slot, a dropped frame's
+//! slot is simply reused. Offset 0 is never written: every slot holds `MAGIC[0]` there from
+//! configuration, so a frame found by restarting on a failing byte (which is `MAGIC[0]`)
+//! needs no write to an offset other than the one being received. The reader streams
+//! committed slots at one byte per clock; its read address is computed from the next read
+//! position, so the block RAM's output register is the output data and backpressure just
+//! re-reads the same byte.
+//!
+//! `in_ready` is low only when every slot is committed, or when the lane is inside a frame
+//! while the previous NOTICE is still being sent (the NOTICE reads the kept client id and
+//! counter, which the next frame would overwrite). Hunting bytes are accepted meanwhile.
+
+use coldgate_spec::field::{self, MAGIC, NO_FIELD};
+use coldgate_spec::{checksum, config, DropReason, LaneConfig};
+use rust_hdl::prelude::*;
+
+use crate::crc::CrcByte;
+use crate::rules::{self, HDR_BITS, OFFSET_BITS, RULE_ADDR_BITS, TYPE_BITS};
+
+/// Slot-index bits of the store.
+pub const SLOT_BITS: usize = config::LANE_SLOTS.trailing_zeros() as usize;
+const _: () = assert!(config::LANE_SLOTS.is_power_of_two() && config::LANE_SLOTS >= 2);
+/// Store address width: a slot index and an offset.
+pub const STORE_ADDR_BITS: usize = SLOT_BITS + OFFSET_BITS;
+/// Width of the committed-slot count (0..=LANE_SLOTS).
+pub const COUNT_BITS: usize = SLOT_BITS + 1;
+/// Width of the token bucket (spent tokens, 0..=burst).
+pub const TOKEN_BITS: usize = (u32::BITS - config::RATE_BURST.leading_zeros()) as usize;
+const _: () = assert!(config::RATE_BURST > 0);
+/// Counter width, from spec.
+pub const COUNTER_BITS: usize = config::COUNTER_BITS as usize;
+const _: () = assert!(COUNTER_BITS == 32);
+
+/// One lane. Ports are AXI-Stream style: a byte moves when valid and ready are both high.
+#[derive(LogicBlock)]
+pub struct LaneCore {
+    pub clock: Signal<In, Clock>,
+    /// Synchronous, active high; every register returns to its configuration value.
+    pub reset: Signal<In, Bit>,
+    /// One-cycle token-bucket refill pulse (ignored on a lane without rate limit).
+    pub tick: Signal<In, Bit>,
+    pub in_data: Signal<In, Bits<8>>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    /// Frames that passed, whole and back to back, towards the far side.
+    pub pass_data: Signal<Out, Bits<8>>,
+    pub pass_valid: Signal<Out, Bit>,
+    pub pass_last: Signal<Out, Bit>,
+    pub pass_ready: Signal<In, Bit>,
+    /// NOTICE frames, towards the side the dropped frames came from.
+    pub notice_data: Signal<Out, Bits<8>>,
+    pub notice_valid: Signal<Out, Bit>,
+    pub notice_last: Signal<Out, Bit>,
+    pub notice_ready: Signal<In, Bit>,
+    /// Counters, wrapping, in `harness::COUNTER_NAMES` order.
+    pub count_passed: Signal<Out, Bits<COUNTER_BITS>>,
+    pub count_bad_const: Signal<Out, Bits<COUNTER_BITS>>,
+    pub count_not_in_set: Signal<Out, Bits<COUNTER_BITS>>,
+    pub count_out_of_range: Signal<Out, Bits<COUNTER_BITS>>,
+    pub count_reserved_nonzero: Signal<Out, Bits<COUNTER_BITS>>,
+    pub count_bad_crc: Signal<Out, Bits<COUNTER_BITS>>,
+    pub count_rate_limited: Signal<Out, Bits<COUNTER_BITS>>,
+
+    // Memories and combinational helpers.
+    rules: SyncROM<Bits<32>, RULE_ADDR_BITS>,
+    store: RAM<Bits<8>, STORE_ADDR_BITS>,
+    template: ROM<Bits<16>, OFFSET_BITS>,
+    crc_in: CrcByte,
+    crc_notice: CrcByte,
+
+    // Input stage.
+    pos: DFF<Bits<OFFSET_BITS>>,
+    started: DFF<Bit>,
+    in_frame: DFF<Bit>,
+    rom_valid: DFF<Bit>,
+    type_index: DFF<Bits<TYPE_BITS>>,
+    lo_open: DFF<Bit>,
+    hi_open: DFF<Bit>,
+    crc: DFF<Bits<32>>,
+    crc_ok: DFF<Bit>,
+    hdr: DFF<Bits<HDR_BITS>>,
+    spent: DFF<Bits<TOKEN_BITS>>,
+    // Verdict stage.
+    v_pass: DFF<Bit>,
+    v_drop: DFF<Bit>,
+    v_reason: DFF<Bits<8>>,
+    v_field: DFF<Bits<8>>,
+    v_readable: DFF<Bit>,
+    // Store and reader.
+    wslot: DFF<Bits<SLOT_BITS>>,
+    rslot: DFF<Bits<SLOT_BITS>>,
+    count: DFF<Bits<COUNT_BITS>>,
+    roff: DFF<Bits<OFFSET_BITS>>,
+    r_active: DFF<Bit>,
+    r_last: DFF<Bit>,
+    // Counters.
+    c_passed: DFF<Bits<COUNTER_BITS>>,
+    c_bad_const: DFF<Bits<COUNTER_BITS>>,
+    c_not_in_set: DFF<Bits<COUNTER_BITS>>,
+    c_out_of_range: DFF<Bits<COUNTER_BITS>>,
+    c_reserved_nonzero: DFF<Bits<COUNTER_BITS>>,
+    c_bad_crc: DFF<Bits<COUNTER_BITS>>,
+    c_rate_limited: DFF<Bits<COUNTER_BITS>>,
+    // NOTICE generator.
+    n_busy: DFF<Bit>,
+    n_off: DFF<Bits<OFFSET_BITS>>,
+    n_word: DFF<Bits<16>>,
+    n_valid: DFF<Bit>,
+    n_data: DFF<Bits<8>>,
+    n_last: DFF<Bit>,
+    n_crc: DFF<Bits<32>>,
+    n_reason: DFF<Bits<8>>,
+    n_field: DFF<Bits<8>>,
+    n_readable: DFF<Bit>,
+
+    // Parameters (Verilog localparams), all derived from coldgate-spec.
+    magic0: Constant<Bits<8>>,
+    magic1: Constant<Bits<8>>,
+    hunt_last: Constant<Bits<OFFSET_BITS>>,
+    penult: Constant<Bits<OFFSET_BITS>>,
+    crc_init: Constant<Bits<32>>,
+    crc_magic0: Constant<Bits<32>>,
+    slots: Constant<Bits<COUNT_BITS>>,
+    limited: Constant<Bit>,
+    burst: Constant<Bits<TOKEN_BITS>>,
+    check_eq: Constant<Bits<2>>,
+    check_set: Constant<Bits<2>>,
+    check_range: Constant<Bits<2>>,
+    r_bad_const: Constant<Bits<8>>,
+    r_not_in_set: Constant<Bits<8>>,
+    r_out_of_range: Constant<Bits<8>>,
+    r_reserved_nonzero: Constant<Bits<8>>,
+    r_bad_crc: Constant<Bits<8>>,
+    r_rate_limited: Constant<Bits<8>>,
+    no_field: Constant<Bits<8>>,
+    src_header: Constant<Bits<3>>,
+    src_reason: Constant<Bits<3>>,
+    src_field: Constant<Bits<3>>,
+    src_flags: Constant<Bits<3>>,
+    src_crc: Constant<Bits<3>>,
+    notice_first: Constant<Bits<16>>,
+    hdr_top: Constant<Bits<8>>,
+
+    // Combinational intermediates.
+    byte: Signal<Local, Bits<8>>,
+    word: Signal<Local, Bits<32>>,
+    rule_a: Signal<Local, Bits<8>>,
+    rule_b: Signal<Local, Bits<8>>,
+    rule_field: Signal<Local, Bits<8>>,
+    rule_check: Signal<Local, Bits<2>>,
+    rule_reason: Signal<Local, Bits<8>>,
+    rule_first: Signal<Local, Bit>,
+    rule_crc: Signal<Local, Bit>,
+    rule_readable: Signal<Local, Bit>,
+    rule_capture: Signal<Local, Bit>,
+    rule_end: Signal<Local, Bit>,
+    rule_type: Signal<Local, Bit>,
+    ready: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
+    eq_a: Signal<Local, Bit>,
+    eq_b: Signal<Local, Bit>,
+    lt_a: Signal<Local, Bit>,
+    gt_b: Signal<Local, Bit>,
+    lo_eff: Signal<Local, Bit>,
+    hi_eff: Signal<Local, Bit>,
+    fail_rom: Signal<Local, Bit>,
+    fail: Signal<Local, Bit>,
+    restart: Signal<Local, Bit>,
+    crc_good: Signal<Local, Bit>,
+    tokens_empty: Signal<Local, Bit>,
+    take: Signal<Local, Bit>,
+    next_type: Signal<Local, Bits<TYPE_BITS>>,
+    pop: Signal<Local, Bit>,
+    free: Signal<Local, Bit>,
+    next_rslot: Signal<Local, Bits<SLOT_BITS>>,
+    next_roff: Signal<Local, Bits<OFFSET_BITS>>,
+    next_count: Signal<Local, Bits<COUNT_BITS>>,
+    n_adv: Signal<Local, Bit>,
+    n_src: Signal<Local, Bits<3>>,
+    n_byte: Signal<Local, Bits<8>>,
+}
+
+impl LaneCore {
+    /// The lane `config` describes, with its ROMs generated from spec's field table.
+    pub fn new(config: LaneConfig) -> LaneCore {
+        let burst = config.rate_burst.unwrap_or(0);
+        assert!(u64::from(burst) < 1 << TOKEN_BITS, "burst wider than the bucket");
+        let mut store = std::collections::BTreeMap::new();
+        for slot in 0..config::LANE_SLOTS {
+            let addr: Bits<STORE_ADDR_BITS> = (slot << OFFSET_BITS).to_bits();
+            store.insert(addr, MAGIC[0].to_bits());
+        }
+        let crc_magic0 = checksum::update_register(checksum::INIT, MAGIC[0]);
+        let reason = |r: DropReason| Constant::new((r as u8).to_bits());
+        let src = |s: rules::NoticeSource| Constant::new((s as u32).to_bits());
+        let notice_first = rules::notice_words(config.lane)[0].1;
+        LaneCore {
+            clock: Default::default(),
+            reset: Default::default(),
+            tick: Default::default(),
+            in_data: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            pass_data: Default::default(),
+            pass_valid: Default::default(),
+            pass_last: Default::default(),
+            pass_ready: Default::default(),
+            notice_data: Default::default(),
+            notice_valid: Default::default(),
+            notice_last: Default::default(),
+            notice_ready: Default::default(),
+            count_passed: Default::default(),
+            count_bad_const: Default::default(),
+            count_not_in_set: Default::default(),
+            count_out_of_range: Default::default(),
+            count_reserved_nonzero: Default::default(),
+            count_bad_crc: Default::default(),
+            count_rate_limited: Default::default(),
+            rules: SyncROM::new(rules::rule_rom(config.lane)),
+            store: RAM::new(store),
+            template: ROM::new(rules::notice_rom(config.lane)),
+            crc_in: Default::default(),
+            crc_notice: Default::default(),
+            pos: Default::default(),
+            started: Default::default(),
+            in_frame: Default::default(),
+            rom_valid: Default::default(),
+            type_index: Default::default(),
+            lo_open: Default::default(),
+            hi_open: Default::default(),
+            crc: Default::default(),
+            crc_ok: Default::default(),
+            hdr: Default::default(),
+            spent: Default::default(),
+            v_pass: Default::default(),
+            v_drop: Default::default(),
+            v_reason: Default::default(),
+            v_field: Default::default(),
+            v_readable: Default::default(),
+            wslot: Default::default(),
+            rslot: Default::default(),
+            count: Default::default(),
+            roff: Default::default(),
+            r_active: Default::default(),
+            r_last: Default::default(),
+            c_passed: Default::default(),
+            c_bad_const: Default::default(),
+            c_not_in_set: Default::default(),
+            c_out_of_range: Default::default(),
+            c_reserved_nonzero: Default::default(),
+            c_bad_crc: Default::default(),
+            c_rate_limited: Default::default(),
+            n_busy: Default::default(),
+            n_off: Default::default(),
+            n_word: Default::default(),
+            n_valid: Default::default(),
+            n_data: Default::default(),
+            n_last: Default::default(),
+            n_crc: Default::default(),
+            n_reason: Default::default(),
+            n_field: Default::default(),
+            n_readable: Default::default(),
+            magic0: Constant::new(MAGIC[0].to_bits()),
+            magic1: Constant::new(MAGIC[1].to_bits()),
+            hunt_last: Constant::new((MAGIC.len() - 1).to_bits()),
+            penult: Constant::new((field::FRAME_LEN - 2).to_bits()),
+            crc_init: Constant::new(checksum::INIT.to_bits()),
+            crc_magic0: Constant::new(crc_magic0.to_bits()),
+            slots: Constant::new(config::LANE_SLOTS.to_bits()),
+            limited: Constant::new(config.rate_burst.is_some()),
+            burst: Constant::new(burst.to_bits()),
+            check_eq: Constant::new(rules::CHECK_EQ.to_bits()),
+            check_set: Constant::new(rules::CHECK_SET.to_bits()),
+            check_range: Constant::new(rules::CHECK_RANGE.to_bits()),
+            r_bad_const: reason(DropReason::BadConst),
+            r_not_in_set: reason(DropReason::NotInSet),
+            r_out_of_range: reason(DropReason::OutOfRange),
+            r_reserved_nonzero: reason(DropReason::ReservedNonZero),
+            r_bad_crc: reason(DropReason::BadCrc),
+            r_rate_limited: reason(DropReason::RateLimited),
+            no_field: Constant::new(NO_FIELD.to_bits()),
+            src_header: src(rules::NoticeSource::Header),
+            src_reason: src(rules::NoticeSource::Reason),
+            src_field: src(rules::NoticeSource::Field),
+            src_flags: src(rules::NoticeSource::Flags),
+            src_crc: src(rules::NoticeSource::Crc),
+            notice_first: Constant::new(notice_first.to_bits()),
+            hdr_top: Constant::new((HDR_BITS - 8).to_bits()),
+            byte: Default::default(),
+            word: Default::default(),
+            rule_a: Default::default(),
+            rule_b: Default::default(),
+            rule_field: Default::default(),
+            rule_check: Default::default(),
+            rule_reason: Default::default(),
+            rule_first: Default::default(),
+            rule_crc: Default::default(),
+            rule_readable: Default::default(),
+            rule_capture: Default::default(),
+            rule_end: Default::default(),
+            rule_type: Default::default(),
+            ready: Default::default(),
+            accept: Default::default(),
+            eq_a: Default::default(),
+            eq_b: Default::default(),
+            lt_a: Default::default(),
+            gt_b: Default::default(),
+            lo_eff: Default::default(),
+            hi_eff: Default::default(),
+            fail_rom: Default::default(),
+            fail: Default::default(),
+            restart: Default::default(),
+            crc_good: Default::default(),
+            tokens_empty: Default::default(),
+            take: Default::default(),
+            next_type: Default::default(),
+            pop: Default::default(),
+            free: Default::default(),
+            next_rslot: Default::default(),
+            next_roff: Default::default(),
+            next_count: Default::default(),
+            n_adv: Default::default(),
+            n_src: Default::default(),
+            n_byte: Default::default(),
+        }
+    }
+}
+
+impl Logic for LaneCore {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            pos,
+            started,
+            in_frame,
+            rom_valid,
+            type_index,
+            lo_open,
+            hi_open,
+            crc,
+            crc_ok,
+            hdr,
+            spent,
+            v_pass,
+            v_drop,
+            v_reason,
+            v_field,
+            v_readable,
+            wslot,
+            rslot,
+            count,
+            roff,
+            r_active,
+            r_last,
+            c_passed,
+            c_bad_const,
+            c_not_in_set,
+            c_out_of_range,
+            c_reserved_nonzero,
+            c_bad_crc,
+            c_rate_limited,
+            n_busy,
+            n_off,
+            n_word,
+            n_valid,
+            n_data,
+            n_last,
+            n_crc,
+            n_reason,
+            n_field,
+            n_readable
+        );
+        self.rules.clock.next = self.clock.val();
+        self.store.read_clock.next = self.clock.val();
+        self.store.write_clock.next = self.clock.val();
+
+        // The rule for the byte at `pos` (see the module doc for `rom_valid`).
+        self.word.next = self.rules.data.val();
+        self.rule_a.next = self.word.val().get_bits::<8>(0);
+        self.rule_b.next = self.word.val().get_bits::<8>(8);
+        self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(16));
+        self.rule_check.next = self.word.val().get_bits::<2>(21);
+        self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(23));
+        self.rule_first.next = self.word.val().get_bit(26);
+        self.rule_crc.next = self.word.val().get_bit(27) & self.rom_valid.q.val();
+        self.rule_readable.next = self.word.val().get_bit(28);
+        self.rule_capture.next = self.word.val().get_bit(29) & self.rom_valid.q.val();
+        self.rule_end.next = self.word.val().get_bit(30) & self.rom_valid.q.val();
+        self.rule_type.next = self.word.val().get_bit(31) & self.rom_valid.q.val();
+
+        // Handshake.
+        self.byte.next = self.in_data.val();
+        self.ready.next = (self.count.q.val() != self.slots.val())
+            & (!self.in_frame.q.val() | !self.n_busy.q.val());
+        self.in_ready.next = self.ready.val();
+        self.accept.next = self.in_valid.val() & self.ready.val();
+
+        // The byte against its rule.
+        self.eq_a.next = self.byte.val() == self.rule_a.val();
+        self.eq_b.next = self.byte.val() == self.rule_b.val();
+        self.lt_a.next = self.byte.val() < self.rule_a.val();
+        self.gt_b.next = self.byte.val() > self.rule_b.val();
+        self.lo_eff.next = self.rule_first.val() | self.lo_open.q.val();
+        self.hi_eff.next = self.rule_first.val() | self.hi_open.q.val();
+        self.fail_rom.next = false;
+        if self.rule_check.val() == self.check_eq.val() {
+            self.fail_rom.next = !self.eq_a.val();
+        }
+        if self.rule_check.val() == self.check_set.val() {
+            self.fail_rom.next = self.lt_a.val() | self.gt_b.val();
+        }
+        if self.rule_check.val() == self.check_range.val() {
+            self.fail_rom.next = (self.lo_eff.val() & self.lt_a.val())
+                | (self.hi_eff.val() & self.gt_b.val());
+        }
+        self.restart.next = self.byte.val() == self.magic0.val();
+        self.fail.next = self.fail_rom.val();
+        if !self.rom_valid.q.val() {
+            if self.started.q.val() {
+                self.fail.next = self.byte.val() != self.magic1.val();
+            } else {
+                self.fail.next = !self.restart.val();
+            }
+        }
+        self.crc_good.next = (self.rule_first.val() | self.crc_ok.q.val())
+            & (self.byte.val() == !self.crc.q.val().get_bits::<8>(0));
+        self.tokens_empty.next = self.limited.val() & (self.spent.q.val() == self.burst.val());
+        self.take.next = false;
+
+        self.crc_in.crc.next = self.crc.q.val();
+        if !self.started.q.val() {
+            self.crc_in.crc.next = self.crc_init.val();
+        }
+        self.crc_in.byte.next = self.byte.val();
+
+        // Rule ROM: hold the current row unless a byte is accepted.
+        self.next_type.next = self.type_index.q.val();
+        if self.rule_type.val() {
+            self.next_type.next = self.byte.val().get_bits::<TYPE_BITS>(0);
+        }
+        self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(
+            self.type_index.q.val(),
+        ) << 8)
+            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val());
+
+        // Store writes (offset 0 keeps MAGIC[0], see the module doc).
+        self.store.write_address.next =
+            (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.wslot.q.val()) << 8)
+                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val());
+        self.store.write_data.next = self.byte.val();
+        self.store.write_enable.next = self.accept.val() & self.started.q.val();
+
+        // Verdict defaults: the rule's own reason and field.
+        self.v_pass.d.next = false;
+        self.v_drop.d.next = false;
+        self.v_reason.d.next = self.rule_reason.val();
+        self.v_field.d.next = self.rule_field.val();
+        self.v_readable.d.next = self.rule_readable.val();
+
+        if self.accept.val() {
+            self.rules.address.next =
+                (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.next_type.val()) << 8)
+                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 1);
+            self.type_index.d.next = self.next_type.val();
+            self.lo_open.d.next = self.lo_eff.val() & self.eq_a.val();
+            self.hi_open.d.next = self.hi_eff.val() & self.eq_b.val();
+            if self.fail.val() {
+                // Resume hunting with this same byte.
+                self.pos.d.next = bit_cast::<OFFSET_BITS, 1>(self.restart.val().into());
+                self.started.d.next = self.restart.val();
+                self.in_frame.d.next = false;
+                self.rom_valid.d.next = false;
+                self.crc.d.next = self.crc_magic0.val();
+                self.v_drop.d.next = self.rom_valid.q.val() & self.rule_reason.val().any();
+            } else if self.rule_end.val() {
+                self.pos.d.next = 0.into();
+                self.started.d.next = false;
+                self.in_frame.d.next = false;
+                self.rom_valid.d.next = false;
+                if !self.crc_good.val() {
+                    self.v_drop.d.next = true;
+                    self.v_reason.d.next = self.r_bad_crc.val();
+                } else if self.tokens_empty.val() {
+                    self.v_drop.d.next = true;
+                    self.v_reason.d.next = self.r_rate_limited.val();
+                    self.v_field.d.next = self.no_field.val();
+                } else {
+                    self.v_pass.d.next = true;
+                    self.take.next = true;
+                }
+            } else {
+                self.pos.d.next = self.pos.q.val() + 1;
+                self.started.d.next = true;
+                self.in_frame.d.next =
+                    self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val());
+                self.rom_valid.d.next = true;
+                self.crc.d.next = self.crc_in.out.val();
+                if self.rule_crc.val() {
+                    self.crc.d.next = self.crc.q.val() >> 8;
+                    self.crc_ok.d.next = self.crc_good.val();
+                }
+                if self.rule_capture.val() {
+                    self.hdr.d.next =
+                        (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.byte.val());
+                }
+            }
+        }
+
+        // Token bucket: the verdict above, then this clock's tick.
+        if self.limited.val() {
+            if self.take.val() & !self.tick.val() {
+                self.spent.d.next = self.spent.q.val() + 1;
+            }
+            if self.tick.val() & !self.take.val() & self.spent.q.val().any() {
+                self.spent.d.next = self.spent.q.val() - 1;
+            }
+        }
+
+        // Counters, one clock after the verdict.
+        if self.v_pass.q.val() {
+            self.c_passed.d.next = self.c_passed.q.val() + 1;
+        }
+        if self.v_drop.q.val() {
+            if self.v_reason.q.val() == self.r_bad_const.val() {
+                self.c_bad_const.d.next = self.c_bad_const.q.val() + 1;
+            }
+            if self.v_reason.q.val() == self.r_not_in_set.val() {
+                self.c_not_in_set.d.next = self.c_not_in_set.q.val() + 1;
+            }
+            if self.v_reason.q.val() == self.r_out_of_range.val() {
+                self.c_out_of_range.d.next = self.c_out_of_range.q.val() + 1;
+            }
+            if self.v_reason.q.val() == self.r_reserved_nonzero.val() {
+                self.c_reserved_nonzero.d.next = self.c_reserved_nonzero.q.val() + 1;
+            }
+            if self.v_reason.q.val() == self.r_bad_crc.val() {
+                self.c_bad_crc.d.next = self.c_bad_crc.q.val() + 1;
+            }
+            if self.v_reason.q.val() == self.r_rate_limited.val() {
+                self.c_rate_limited.d.next = self.c_rate_limited.q.val() + 1;
+            }
+        }
+        self.count_passed.next = self.c_passed.q.val();
+        self.count_bad_const.next = self.c_bad_const.q.val();
+        self.count_not_in_set.next = self.c_not_in_set.q.val();
+        self.count_out_of_range.next = self.c_out_of_range.q.val();
+        self.count_reserved_nonzero.next = self.c_reserved_nonzero.q.val();
+        self.count_bad_crc.next = self.c_bad_crc.q.val();
+        self.count_rate_limited.next = self.c_rate_limited.q.val();
+
+        // Reader: commit one clock after a pass, stream committed slots.
+        self.pop.next = self.r_active.q.val() & self.pass_ready.val();
+        self.free.next = self.pop.val() & self.r_last.q.val();
+        self.next_rslot.next = self.rslot.q.val();
+        self.next_roff.next = self.roff.q.val();
+        if self.pop.val() {
+            if self.r_last.q.val() {
+                self.next_rslot.next = self.rslot.q.val() + 1;
+                self.next_roff.next = 0.into();
+                self.r_last.d.next = false;
+            } else {
+                self.next_roff.next = self.roff.q.val() + 1;
+                self.r_last.d.next = self.roff.q.val() == self.penult.val();
+            }
+        }
+        self.next_count.next = self.count.q.val();
+        if self.v_pass.q.val() & !self.free.val() {
+            self.next_count.next = self.count.q.val() + 1;
+        }
+        if self.free.val() & !self.v_pass.q.val() {
+            self.next_count.next = self.count.q.val() - 1;
+        }
+        if self.v_pass.q.val() {
+            self.wslot.d.next = self.wslot.q.val() + 1;
+        }
+        self.count.d.next = self.next_count.val();
+        self.rslot.d.next = self.next_rslot.val();
+        self.roff.d.next = self.next_roff.val();
+        self.r_active.d.next = self.next_count.val().any();
+        self.store.read_address.next =
+            (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.next_rslot.val()) << 8)
+                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.next_roff.val());
+        self.pass_data.next = self.store.read_data.val();
+        self.pass_valid.next = self.r_active.q.val();
+        self.pass_last.next = self.r_last.q.val();
+
+        // NOTICE generator: one byte per clock into a one-byte output register.
+        self.n_adv.next =
+            self.n_busy.q.val() & (!self.n_valid.q.val() | self.notice_ready.val());
+        self.template.address.next = self.n_off.q.val() + 1;
+        self.n_src.next = self.n_word.q.val().get_bits::<3>(8);
+        self.n_byte.next = self.n_word.q.val().get_bits::<8>(0);
+        if self.n_src.val() == self.src_header.val() {
+            self.n_byte.next = 0.into();
+            if self.n_readable.q.val() {
+                self.n_byte.next = self.hdr.q.val().get_bits::<8>(self.hdr_top.val().index());
+            }
+        }
+        if self.n_src.val() == self.src_reason.val() {
+            self.n_byte.next = self.n_reason.q.val();
+        }
+        if self.n_src.val() == self.src_field.val() {
+            self.n_byte.next = self.n_field.q.val();
+        }
+        if (self.n_src.val() == self.src_flags.val()) & !self.n_readable.q.val() {
+            self.n_byte.next = 0.into();
+        }
+        if self.n_src.val() == self.src_crc.val() {
+            self.n_byte.next = !self.n_crc.q.val().get_bits::<8>(0);
+        }
+        self.crc_notice.crc.next = self.n_crc.q.val();
+        self.crc_notice.byte.next = self.n_byte.val();
+        if self.n_valid.q.val() & self.notice_ready.val() {
+            self.n_valid.d.next = false;
+        }
+        if self.n_adv.val() {
+            self.n_valid.d.next = true;
+            self.n_data.d.next = self.n_byte.val();
+            self.n_last.d.next = self.n_word.q.val().get_bit(11);
+            self.n_off.d.next = self.n_off.q.val() + 1;
+            self.n_word.d.next = self.template.data.val();
+            self.n_crc.d.next = self.crc_notice.out.val();
+            if self.n_src.val() == self.src_crc.val() {
+                self.n_crc.d.next = self.n_crc.q.val() >> 8;
+            }
+            if self.n_src.val() == self.src_header.val() {
+                self.hdr.d.next = self.hdr.q.val() << 8;
+            }
+            if self.n_word.q.val().get_bit(11) {
+                self.n_busy.d.next = false;
+            }
+        }
+        if self.v_drop.q.val() {
+            self.n_busy.d.next = true;
+            self.n_off.d.next = 0.into();
+            self.n_word.d.next = self.notice_first.val();
+            self.n_crc.d.next = self.crc_init.val();
+            self.n_reason.d.next = self.v_reason.q.val();
+            self.n_field.d.next = self.v_field.q.val();
+            self.n_readable.d.next = self.v_readable.q.val();
+        }
+        self.notice_data.next = self.n_data.q.val();
+        self.notice_valid.next = self.n_valid.q.val();
+        self.notice_last.next = self.n_last.q.val();
+
+        if self.reset.val() {
+            self.pos.d.next = 0.into();
+            self.started.d.next = false;
+            self.in_frame.d.next = false;
+            self.rom_valid.d.next = false;
+            self.type_index.d.next = 0.into();
+            self.lo_open.d.next = false;
+            self.hi_open.d.next = false;
+            self.crc.d.next = 0.into();
+            self.crc_ok.d.next = false;
+            self.hdr.d.next = 0.into();
+            self.spent.d.next = 0.into();
+            self.v_pass.d.next = false;
+            self.v_drop.d.next = false;
+            self.v_reason.d.next = 0.into();
+            self.v_field.d.next = 0.into();
+            self.v_readable.d.next = false;
+            self.wslot.d.next = 0.into();
+            self.rslot.d.next = 0.into();
+            self.count.d.next = 0.into();
+            self.roff.d.next = 0.into();
+            self.r_active.d.next = false;
+            self.r_last.d.next = false;
+            self.c_passed.d.next = 0.into();
+            self.c_bad_const.d.next = 0.into();
+            self.c_not_in_set.d.next = 0.into();
+            self.c_out_of_range.d.next = 0.into();
+            self.c_reserved_nonzero.d.next = 0.into();
+            self.c_bad_crc.d.next = 0.into();
+            self.c_rate_limited.d.next = 0.into();
+            self.n_busy.d.next = false;
+            self.n_off.d.next = 0.into();
+            self.n_word.d.next = 0.into();
+            self.n_valid.d.next = false;
+            self.n_data.d.next = 0.into();
+            self.n_last.d.next = false;
+            self.n_crc.d.next = 0.into();
+            self.n_reason.d.next = 0.into();
+            self.n_field.d.next = 0.into();
+            self.n_readable.d.next = false;
+        }
+    }
+}

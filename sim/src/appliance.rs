@@ -1,0 +1,322 @@
+//! The virtual appliance: one backend behind two links, exactly where a board would sit.
+//!
+//! Bytes from the untrusted link enter the request lane, bytes from the trusted link the
+//! response lane; whatever the backend emits on a side goes out on that side's link. The
+//! backend runs on its own thread (a Verilated model stays on the thread that made it), fed
+//! by the link tasks through a channel. Refill ticks come from wall-clock time at
+//! [`RATE_REFILL_HZ`] for simulated backends; they are handed over with the next input, at
+//! most a full bucket's worth, since further ticks at the same point are no-ops.
+//!
+//! Every frame leaving the appliance is logged as a verdict, and counters are logged every
+//! `stats_every` and at shutdown (from the backend, or as counted on the wire for a board).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use coldgate_link::{Link, LinkEvent, LinkOptions, LinkSpec, LinkWriter, Role};
+use coldgate_spec::config::{RATE_BURST, RATE_REFILL_HZ};
+use coldgate_spec::{DropReason, LaneId, MsgType};
+use tokio::sync::mpsc;
+
+use crate::backend::{Backend, BackendKind, PairCounters, Schedule, Side};
+use crate::frames::{classify, FrameSplitter, OutFrame};
+
+/// Everything the appliance needs to start.
+#[derive(Clone, Debug)]
+pub struct ApplianceConfig {
+    pub untrusted: LinkSpec,
+    pub trusted: LinkSpec,
+    pub backend: BackendKind,
+    /// Where to write `SIDE KIND ADDRESS` lines for pty slave paths and bound tcp addresses,
+    /// once both links are open (written whole, then renamed into place).
+    pub endpoints_file: Option<PathBuf>,
+    /// VCD trace of the Verilator model.
+    pub vcd: Option<PathBuf>,
+    /// The board's UART devices (board backend only).
+    pub board_untrusted: Option<String>,
+    pub board_trusted: Option<String>,
+    pub board_baud: u32,
+    pub stats_every: Duration,
+}
+
+enum Input {
+    Bytes(Side, Bytes),
+    Stop,
+}
+
+/// Creates the backend on the worker thread.
+fn make_backend(cfg: &ApplianceConfig) -> anyhow::Result<Box<dyn Backend>> {
+    Ok(match cfg.backend {
+        BackendKind::Golden => Box::new(crate::GoldenBackend::new()),
+        BackendKind::Verilator => Box::new(crate::VerilatorBackend::new(
+            Schedule::default(),
+            cfg.vcd.as_deref(),
+        )?),
+        BackendKind::RustHdl => Box::new(crate::rusthdl_backend(Schedule::default())?),
+        BackendKind::Board => {
+            let (Some(u), Some(t)) = (&cfg.board_untrusted, &cfg.board_trusted) else {
+                anyhow::bail!("the board backend needs --board-untrusted and --board-trusted");
+            };
+            Box::new(crate::BoardBackend::open(u, t, cfg.board_baud)?)
+        }
+    })
+}
+
+/// Counters as seen on the wire: what a board's verdicts say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Observed(pub PairCounters);
+
+impl Observed {
+    fn count(&mut self, side: Side, f: &OutFrame) {
+        match f {
+            OutFrame::Passed { .. } => {
+                // A pass leaves on the far side of the lane it crossed.
+                let lane = match side {
+                    Side::Untrusted => &mut self.0.response,
+                    Side::Trusted => &mut self.0.request,
+                };
+                lane.passed = lane.passed.wrapping_add(1);
+            }
+            OutFrame::Notice { notice, .. } => {
+                let lane = match notice.lane {
+                    LaneId::Request => &mut self.0.request,
+                    LaneId::Response => &mut self.0.response,
+                };
+                let i = notice.reason as usize - 1;
+                lane.dropped[i] = lane.dropped[i].wrapping_add(1);
+            }
+            OutFrame::Malformed => {}
+        }
+    }
+}
+
+/// `request: passed 3 bad_crc 1; response: passed 2` (zero drop counters left out).
+pub fn format_counters(c: &PairCounters) -> String {
+    let mut s = String::new();
+    for (i, lane) in LaneId::ALL.into_iter().enumerate() {
+        let l = c.lane(lane);
+        let _ = write!(s, "{}{lane}: passed {}", if i > 0 { "; " } else { "" }, l.passed);
+        for r in DropReason::ALL {
+            if l.dropped(r) > 0 {
+                let _ = write!(s, " {r} {}", l.dropped(r));
+            }
+        }
+    }
+    s
+}
+
+fn log_frame(side: Side, f: &OutFrame) {
+    match *f {
+        OutFrame::Passed {
+            msg_type,
+            client_id,
+            counter,
+        } => {
+            let name = MsgType::from_u8(msg_type).map_or("unknown", MsgType::name);
+            tracing::info!(verdict = "pass", to = %side, msg_type = name, client_id, counter, "frame passed");
+        }
+        OutFrame::Notice {
+            notice,
+            client_id,
+            counter,
+        } => {
+            tracing::warn!(
+                verdict = "drop",
+                to = %side,
+                lane = %notice.lane,
+                reason = %notice.reason,
+                field = notice.field,
+                readable = notice.readable,
+                client_id,
+                counter,
+                "frame dropped: NOTICE sent back"
+            );
+        }
+        OutFrame::Malformed => tracing::error!(to = %side, "backend emitted an undecodable NOTICE"),
+    }
+}
+
+/// The worker: owns the backend, turns input and time into output.
+fn worker(
+    cfg: ApplianceConfig,
+    rx: std_mpsc::Receiver<Input>,
+    out: mpsc::UnboundedSender<(Side, Vec<u8>)>,
+) -> anyhow::Result<()> {
+    let mut backend = make_backend(&cfg)?;
+    let kind = backend.kind();
+    tracing::info!(backend = %kind, "backend ready");
+    let host_ticks = kind.host_ticks();
+    // A board's UARTs are polled; simulated backends wake only for input or the stats line.
+    let poll = if host_ticks {
+        cfg.stats_every
+    } else {
+        Duration::from_millis(1)
+    };
+    let start = Instant::now();
+    let (mut ticks_due_done, mut ticks_queued) = (0u64, 0u32);
+    let mut splitters = [FrameSplitter::default(), FrameSplitter::default()];
+    let mut observed = Observed::default();
+    let mut last_stats = Instant::now();
+    let log_counters = |backend: &dyn Backend, observed: &Observed, when: &str| match backend
+        .counters()
+    {
+        Ok(c) => tracing::info!(backend = %kind, source = "core", "{when} counters: {}", format_counters(&c)),
+        Err(e) => tracing::info!(backend = %kind, source = "wire", note = %e, "{when} counters: {}", format_counters(&observed.0)),
+    };
+    let mut stop = false;
+    while !stop {
+        let mut got_input = false;
+        let wait = poll.min(cfg.stats_every.saturating_sub(last_stats.elapsed()));
+        let first = match rx.recv_timeout(wait.max(Duration::from_micros(100))) {
+            Ok(m) => Some(m),
+            Err(std_mpsc::RecvTimeoutError::Timeout) => None,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => Some(Input::Stop),
+        };
+        for m in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+            match m {
+                Input::Stop => stop = true,
+                Input::Bytes(side, b) => {
+                    if host_ticks {
+                        let due = (start.elapsed().as_secs_f64() * f64::from(RATE_REFILL_HZ)) as u64;
+                        while ticks_due_done < due {
+                            if ticks_queued < RATE_BURST {
+                                backend.tick();
+                                ticks_queued += 1;
+                            }
+                            ticks_due_done += 1;
+                        }
+                    }
+                    backend.push(side, &b)?;
+                    got_input = true;
+                }
+            }
+        }
+        if got_input || !host_ticks {
+            let o = backend.advance()?;
+            ticks_queued = 0;
+            for side in Side::BOTH {
+                let bytes = o.side(side);
+                if bytes.is_empty() {
+                    continue;
+                }
+                for w in splitters[side as usize].push(bytes) {
+                    let f = classify(&w);
+                    observed.count(side, &f);
+                    log_frame(side, &f);
+                }
+                if out.send((side, bytes.to_vec())).is_err() {
+                    stop = true;
+                }
+            }
+        }
+        if last_stats.elapsed() >= cfg.stats_every {
+            last_stats = Instant::now();
+            log_counters(backend.as_ref(), &observed, "live");
+        }
+    }
+    log_counters(backend.as_ref(), &observed, "final");
+    Ok(())
+}
+
+async fn open_link(spec: &LinkSpec, side: Side) -> anyhow::Result<Link> {
+    Link::open(spec, Role::Appliance, LinkOptions::named(side.name()))
+        .await
+        .with_context(|| format!("opening the {side} link {spec}"))
+}
+
+fn endpoint_lines(links: &[(Side, &Link)]) -> String {
+    let mut s = String::new();
+    for (side, link) in links {
+        if let Some(p) = link.pty_path() {
+            let _ = writeln!(s, "{side} pty {}", p.display());
+        }
+        if let Some(a) = link.local_addr() {
+            let _ = writeln!(s, "{side} tcp {a}");
+        }
+    }
+    s
+}
+
+/// Runs the appliance until `shutdown` resolves or a link or the backend fails.
+pub async fn run(
+    cfg: ApplianceConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let u_link = open_link(&cfg.untrusted, Side::Untrusted).await?;
+    let t_link = open_link(&cfg.trusted, Side::Trusted).await?;
+    let endpoints = endpoint_lines(&[(Side::Untrusted, &u_link), (Side::Trusted, &t_link)]);
+    for line in endpoints.lines() {
+        tracing::info!(endpoint = line, "link open");
+    }
+    if let Some(path) = &cfg.endpoints_file {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &endpoints)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let writers: [LinkWriter; 2] = [u_link.writer(), t_link.writer()];
+
+    let (in_tx, in_rx) = std_mpsc::channel();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<(Side, Vec<u8>)>();
+    let worker_cfg = cfg.clone();
+    let worker = std::thread::Builder::new()
+        .name("backend".into())
+        .spawn(move || worker(worker_cfg, in_rx, out_tx))
+        .context("starting the backend thread")?;
+
+    let mut readers = tokio::task::JoinSet::new();
+    for (side, mut link) in [(Side::Untrusted, u_link), (Side::Trusted, t_link)] {
+        let tx = in_tx.clone();
+        readers.spawn(async move {
+            while let Some(ev) = link.recv().await {
+                match ev {
+                    LinkEvent::Data(b) => {
+                        if tx.send(Input::Bytes(side, b)).is_err() {
+                            break;
+                        }
+                    }
+                    LinkEvent::Up { peer } => tracing::info!(%side, %peer, "peer connected"),
+                    LinkEvent::Down { reason } => tracing::info!(%side, %reason, "peer gone"),
+                }
+            }
+            side
+        });
+    }
+    // Ends when the worker does (it holds the only sender).
+    let mut forward = tokio::spawn(async move {
+        while let Some((side, bytes)) = out_rx.recv().await {
+            let n = bytes.len();
+            if let Err(e) = writers[side as usize].write(Bytes::from(bytes)).await {
+                tracing::warn!(%side, bytes = n, error = %e, "output not delivered");
+            }
+        }
+    });
+
+    tokio::pin!(shutdown);
+    let outcome = tokio::select! {
+        () = &mut shutdown => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+        Some(side) = readers.join_next() => {
+            Err(anyhow::anyhow!("the {} link stopped", side.unwrap_or(Side::Untrusted)))
+        }
+        _ = &mut forward => Err(anyhow::anyhow!("the backend stopped")),
+    };
+    // Stops the worker, which logs the final counters; its result outranks the links'.
+    let _ = in_tx.send(Input::Stop);
+    readers.abort_all();
+    let worked = tokio::task::spawn_blocking(move || worker.join())
+        .await
+        .context("joining the backend thread")?;
+    forward.abort();
+    match worked {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("the backend thread panicked"),
+    }
+    outcome
+}

@@ -1,0 +1,234 @@
+//! The only unsafe code of coldgate-sim: declarations of the C++ shim (`csrc/*.cpp`) and the
+//! smallest safe wrappers over them. Everything above this module is safe Rust.
+
+use std::ffi::{c_char, c_void, CString};
+use std::marker::PhantomData;
+use std::path::Path;
+
+use coldgate_hdl::harness::COUNTER_NAMES;
+
+/// Counters of both lanes, request lane first, in [`COUNTER_NAMES`] order.
+pub const N_COUNTERS: usize = 2 * COUNTER_NAMES.len();
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CgPairIn {
+    pub reset: u8,
+    pub tick: u8,
+    pub u_in_valid: u8,
+    pub u_in_data: u8,
+    pub u_out_ready: u8,
+    pub t_in_valid: u8,
+    pub t_in_data: u8,
+    pub t_out_ready: u8,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CgPairOut {
+    pub u_in_ready: u8,
+    pub u_out_valid: u8,
+    pub u_out_data: u8,
+    pub t_in_ready: u8,
+    pub t_out_valid: u8,
+    pub t_out_data: u8,
+    pub counters: [u32; N_COUNTERS],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CgTick {
+    pub u: u64,
+    pub t: u64,
+}
+
+#[repr(C)]
+struct CgBatch {
+    u_in: *const u8,
+    u_len: usize,
+    t_in: *const u8,
+    t_len: usize,
+    ticks: *const CgTick,
+    n_ticks: usize,
+    u_in_mask: u32,
+    t_in_mask: u32,
+    u_out_mask: u32,
+    t_out_mask: u32,
+    tick_settle: u32,
+    drain_cycles: u32,
+    max_cycles: u64,
+}
+
+#[repr(C)]
+struct CgBatchResult {
+    u_out: *const u8,
+    u_out_len: usize,
+    t_out: *const u8,
+    t_out_len: usize,
+    u_consumed: u64,
+    t_consumed: u64,
+    ticks_done: u64,
+    cycles: u64,
+    complete: u8,
+    counters: [u32; N_COUNTERS],
+}
+
+extern "C" {
+    fn cg_pair_new(vcd_path: *const c_char) -> *mut c_void;
+    fn cg_pair_free(handle: *mut c_void);
+    fn cg_pair_cycle(handle: *mut c_void, i: *const CgPairIn, o: *mut CgPairOut);
+    fn cg_pair_reset(handle: *mut c_void, cycles: u32);
+    fn cg_pair_run(handle: *mut c_void, b: *const CgBatch, r: *mut CgBatchResult);
+    fn cg_raw_bench(frame: *const u8, len: usize, n: u64) -> u64;
+}
+
+/// A batch for [`PairModel::run`]: borrowed input plus the schedule (see `csrc/pair_shim.cpp`).
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a> {
+    pub u_in: &'a [u8],
+    pub t_in: &'a [u8],
+    /// Positions (bytes of each side before it) of each tick: non-decreasing, within the inputs.
+    pub ticks: &'a [CgTick],
+    pub u_in_mask: u32,
+    pub t_in_mask: u32,
+    pub u_out_mask: u32,
+    pub t_out_mask: u32,
+    pub tick_settle: u32,
+    pub drain_cycles: u32,
+    pub max_cycles: u64,
+}
+
+/// What one batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchResult {
+    pub u_consumed: usize,
+    pub t_consumed: usize,
+    pub ticks_done: usize,
+    pub cycles: u64,
+    pub complete: bool,
+    pub counters: [u32; N_COUNTERS],
+}
+
+/// One Verilated `coldgate_pair`. Not `Send`: the model stays on the thread that made it.
+pub struct PairModel {
+    handle: *mut c_void,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl PairModel {
+    /// A fresh model, optionally tracing every signal to a VCD file. `None` when the model or
+    /// the trace file could not be created.
+    pub fn new(vcd: Option<&Path>) -> Option<PairModel> {
+        let path = match vcd {
+            Some(p) => Some(CString::new(p.as_os_str().as_encoded_bytes()).ok()?),
+            None => None,
+        };
+        let ptr = path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
+        // SAFETY: `ptr` is null or a NUL-terminated string that outlives the call; the shim
+        // copies what it needs and returns null on failure, which we check.
+        let handle = unsafe { cg_pair_new(ptr) };
+        (!handle.is_null()).then_some(PairModel {
+            handle,
+            _not_send: PhantomData,
+        })
+    }
+
+    pub fn cycle(&mut self, i: &CgPairIn) -> CgPairOut {
+        let mut o = CgPairOut::default();
+        // SAFETY: `handle` is a live model owned by `self` (freed only in Drop); `i` and `o`
+        // are valid for the call and laid out as the shim's structs (repr(C), same fields).
+        unsafe { cg_pair_cycle(self.handle, i, &mut o) };
+        o
+    }
+
+    pub fn reset(&mut self, cycles: u32) {
+        // SAFETY: `handle` is a live model owned by `self`.
+        unsafe { cg_pair_reset(self.handle, cycles) };
+    }
+
+    /// Runs one batch, appending output bytes to `u_out` and `t_out`. Refuses tick positions
+    /// that go backwards or past the inputs, since the shim reads input up to them.
+    pub fn run(
+        &mut self,
+        b: &Batch<'_>,
+        u_out: &mut Vec<u8>,
+        t_out: &mut Vec<u8>,
+    ) -> Result<BatchResult, &'static str> {
+        let mut prev = CgTick::default();
+        for t in b.ticks {
+            if t.u < prev.u || t.t < prev.t {
+                return Err("tick positions go backwards");
+            }
+            if t.u > b.u_in.len() as u64 || t.t > b.t_in.len() as u64 {
+                return Err("a tick falls past the end of the input");
+            }
+            prev = *t;
+        }
+        let raw = CgBatch {
+            u_in: b.u_in.as_ptr(),
+            u_len: b.u_in.len(),
+            t_in: b.t_in.as_ptr(),
+            t_len: b.t_in.len(),
+            ticks: b.ticks.as_ptr(),
+            n_ticks: b.ticks.len(),
+            u_in_mask: b.u_in_mask,
+            t_in_mask: b.t_in_mask,
+            u_out_mask: b.u_out_mask,
+            t_out_mask: b.t_out_mask,
+            tick_settle: b.tick_settle,
+            drain_cycles: b.drain_cycles,
+            max_cycles: b.max_cycles,
+        };
+        let mut r = CgBatchResult {
+            u_out: std::ptr::null(),
+            u_out_len: 0,
+            t_out: std::ptr::null(),
+            t_out_len: 0,
+            u_consumed: 0,
+            t_consumed: 0,
+            ticks_done: 0,
+            cycles: 0,
+            complete: 0,
+            counters: [0; N_COUNTERS],
+        };
+        // SAFETY: `handle` is live; every pointer in `raw` comes from a slice borrowed for the
+        // call with its exact length; the shim reads tick entries only below `n_ticks` and
+        // input bytes only below each tick's position, which the loop above kept within the
+        // slices.
+        unsafe { cg_pair_run(self.handle, &raw, &mut r) };
+        // SAFETY: the shim returns pointers into vectors it owns, valid with these lengths
+        // until the next call on this handle; we copy them out before returning. A length of
+        // zero may come with a null or dangling pointer, so those are not dereferenced.
+        unsafe {
+            if r.u_out_len > 0 {
+                u_out.extend_from_slice(std::slice::from_raw_parts(r.u_out, r.u_out_len));
+            }
+            if r.t_out_len > 0 {
+                t_out.extend_from_slice(std::slice::from_raw_parts(r.t_out, r.t_out_len));
+            }
+        }
+        Ok(BatchResult {
+            u_consumed: usize::try_from(r.u_consumed).unwrap_or(usize::MAX).min(b.u_in.len()),
+            t_consumed: usize::try_from(r.t_consumed).unwrap_or(usize::MAX).min(b.t_in.len()),
+            ticks_done: usize::try_from(r.ticks_done).unwrap_or(usize::MAX).min(b.ticks.len()),
+            cycles: r.cycles,
+            complete: r.complete != 0,
+            counters: r.counters,
+        })
+    }
+}
+
+impl Drop for PairModel {
+    fn drop(&mut self) {
+        // SAFETY: `handle` came from `cg_pair_new`, is non-null and is freed exactly once here.
+        unsafe { cg_pair_free(self.handle) };
+    }
+}
+
+/// The plain C++ bench loop (`cg_raw_bench`): `n` copies of `frame` through a fresh model.
+/// Returns the output bytes seen on both sides.
+pub fn raw_bench(frame: &[u8], n: u64) -> u64 {
+    // SAFETY: `frame` is a live slice whose pointer and length are passed together; the shim
+    // only reads it.
+    unsafe { cg_raw_bench(frame.as_ptr(), frame.len(), n) }
+}

@@ -1,0 +1,350 @@
+//! The wallet's request handling: authenticate, apply the policy, commit, answer.
+//!
+//! [`Wallet::handle`] takes one request frame and the time, and returns the response frame.
+//! Its effects (counter, key, ledger, audit) are committed in one transaction before it
+//! returns, so a response that leaves the process always stands for committed state.
+
+use coldgate_spec::auth::Secret;
+use coldgate_spec::{Body, Frame, Payment, RejectReason};
+use serde_json::json;
+
+use crate::policy::{Decision, Policy};
+use crate::store::{PaymentRecord, PaymentStatus, Store, StoreError, Timestamp, Txn};
+use crate::vault::random;
+
+/// The store and the policy that decides over it.
+pub struct Wallet {
+    store: Store,
+    policy: Policy,
+}
+
+/// The answer to an operator's decision on a held payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decided {
+    Signed([u8; 64]),
+    Denied,
+}
+
+/// What one request resolved to, before sealing.
+struct Outcome {
+    body: Body,
+    event: serde_json::Value,
+    /// Whether the transaction holds effects worth committing (everything but a failure).
+    commit: bool,
+}
+
+fn reject(reason: RejectReason) -> Body {
+    Body::Reject { reason }
+}
+
+/// A response frame tagged with the client's secret (`None`: zero tag, for unknown clients).
+fn seal(request: &Frame, body: Body, secret: Option<&Secret>) -> Frame {
+    let unsealed = Frame {
+        client_id: request.client_id,
+        counter: request.counter,
+        body,
+        tag: [0; 32],
+    };
+    match secret {
+        // A request that decoded has a valid client id and counter, and the wallet only makes
+        // bodies within the wire rules, so sealing does not fail; should it, the client gets a
+        // store_unavailable rather than an unsigned success.
+        Some(s) => Frame::sealed(request.client_id, request.counter, body, s).unwrap_or_else(|_| {
+            Frame::sealed(
+                request.client_id,
+                request.counter,
+                reject(RejectReason::StoreUnavailable),
+                s,
+            )
+            .unwrap_or(unsealed)
+        }),
+        None => unsealed,
+    }
+}
+
+impl Wallet {
+    /// A wallet over an open store. The policy must have been validated.
+    pub fn new(store: Store, policy: Policy) -> Wallet {
+        Wallet { store, policy }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Answers one request frame at time `now`. Never fails: store trouble becomes a
+    /// REJECT store_unavailable (tagged when the client's secret could be read).
+    pub fn handle(&mut self, request: &Frame, now: Timestamp) -> Frame {
+        let mut secret_seen: Option<Secret> = None;
+        match self.try_handle(request, now, &mut secret_seen) {
+            Ok((body, secret)) => seal(request, body, secret.as_ref()),
+            Err(e) => {
+                tracing::error!(client_id = request.client_id, counter = request.counter, error = %e, "store failure");
+                seal(
+                    request,
+                    reject(RejectReason::StoreUnavailable),
+                    secret_seen.as_ref(),
+                )
+            }
+        }
+    }
+
+    fn try_handle(
+        &mut self,
+        request: &Frame,
+        now: Timestamp,
+        secret_seen: &mut Option<Secret>,
+    ) -> Result<(Body, Option<Secret>), StoreError> {
+        let policy = &self.policy;
+        let t = self.store.begin()?;
+        let base = json!({"client_id": request.client_id, "counter": request.counter,
+                          "type": request.body.msg_type().name()});
+        let with = |mut v: serde_json::Value, extra: serde_json::Value| {
+            if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            v
+        };
+        let Some((secret, last_counter)) = t.client(request.client_id)? else {
+            t.audit(now, &with(base, json!({"event": "refused", "reason": "unknown_client"})))?;
+            t.commit()?;
+            return Ok((reject(RejectReason::UnknownClient), None));
+        };
+        let secret: Secret = *secret;
+        *secret_seen = Some(secret);
+        let refused = |t: Txn<'_>, reason: RejectReason, base: serde_json::Value| {
+            t.audit(now, &with(base, json!({"event": "refused", "reason": reason.name()})))?;
+            t.commit()?;
+            Ok::<_, StoreError>((reject(reason), Some(secret)))
+        };
+        if !request.verify(&secret) {
+            return refused(t, RejectReason::BadTag, base);
+        }
+        if request.counter <= last_counter {
+            return refused(t, RejectReason::StaleCounter, base);
+        }
+        t.set_counter(request.client_id, request.counter)?;
+        let outcome = dispatch(&t, policy, request, now)?;
+        if let Some(event) = outcome.event.as_object().filter(|o| !o.is_empty()) {
+            t.audit(now, &with(base, serde_json::Value::Object(event.clone())))?;
+        }
+        if outcome.commit {
+            t.commit()?;
+        }
+        Ok((outcome.body, Some(secret)))
+    }
+
+    /// Held payments, oldest first.
+    pub fn held(&self) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.store.held()
+    }
+
+    /// The operator approves a held payment: it is signed now and PAYMENT_STATUS returns the
+    /// signature from then on.
+    pub fn approve(
+        &mut self,
+        client_id: u32,
+        reference: u64,
+        now: Timestamp,
+    ) -> Result<Decided, StoreError> {
+        let t = self.store.begin()?;
+        let rec = held_payment(&t, client_id, reference)?;
+        let key = t
+            .key(rec.payment.key_id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("ledger names unknown key {}", rec.payment.key_id)))?;
+        let signature = sign(&t, &key, &rec.payment)?;
+        t.decide(client_id, reference, PaymentStatus::Signed, Some(signature), now)?;
+        t.audit(
+            now,
+            &json!({"event": "approved", "client_id": client_id, "reference": reference,
+                    "amount": rec.payment.amount}),
+        )?;
+        t.commit()?;
+        Ok(Decided::Signed(signature))
+    }
+
+    /// The operator denies a held payment: PAYMENT_STATUS answers REJECT denied, and it stops
+    /// counting against the daily limits.
+    pub fn deny(
+        &mut self,
+        client_id: u32,
+        reference: u64,
+        now: Timestamp,
+    ) -> Result<Decided, StoreError> {
+        let t = self.store.begin()?;
+        let rec = held_payment(&t, client_id, reference)?;
+        t.decide(client_id, reference, PaymentStatus::Denied, None, now)?;
+        t.audit(
+            now,
+            &json!({"event": "denied", "client_id": client_id, "reference": reference,
+                    "amount": rec.payment.amount}),
+        )?;
+        t.commit()?;
+        Ok(Decided::Denied)
+    }
+}
+
+fn held_payment(t: &Txn<'_>, client_id: u32, reference: u64) -> Result<PaymentRecord, StoreError> {
+    match t.payment(client_id, reference)? {
+        Some(rec) if rec.status == PaymentStatus::Held => Ok(rec),
+        _ => Err(StoreError::NotHeld {
+            client_id,
+            reference,
+        }),
+    }
+}
+
+/// Signs with fresh auxiliary randomness and checks the signature before it is stored or sent.
+fn sign(
+    t: &Txn<'_>,
+    key: &crate::store::KeyRecord,
+    payment: &Payment,
+) -> Result<[u8; 64], StoreError> {
+    let keypair = t.keypair(key)?;
+    let aux = random::<32>()?;
+    let sig = coldgate_tx::sign(&keypair, payment, &aux)
+        .and_then(|sig| coldgate_tx::verify(&key.pubkey, payment, &sig).map(|()| sig))
+        .map_err(|e| StoreError::Corrupt(format!("signing payment: {e}")))?;
+    Ok(sig)
+}
+
+fn dispatch(
+    t: &Txn<'_>,
+    policy: &Policy,
+    request: &Frame,
+    now: Timestamp,
+) -> Result<Outcome, StoreError> {
+    let client_id = request.client_id;
+    let done = |body: Body, event: serde_json::Value| Outcome {
+        body,
+        event,
+        commit: true,
+    };
+    let refused = |reason: RejectReason| {
+        done(
+            reject(reason),
+            json!({"event": "refused", "reason": reason.name()}),
+        )
+    };
+    // Looks a key up for this client: unknown and foreign keys are refused alike to any use.
+    let owned = |key_id: u32| -> Result<Result<crate::store::KeyRecord, RejectReason>, StoreError> {
+        Ok(match t.key(key_id)? {
+            None => Err(RejectReason::UnknownKey),
+            Some(k) if k.client_id != client_id => Err(RejectReason::ForeignKey),
+            Some(k) => Ok(k),
+        })
+    };
+    Ok(match request.body {
+        Body::NewKey => {
+            if t.key_count(client_id)? >= u64::from(policy.max_keys_per_client) {
+                return Ok(refused(RejectReason::KeyLimit));
+            }
+            match t.new_key(client_id, now)? {
+                None => refused(RejectReason::KeyLimit),
+                Some(k) => done(
+                    Body::Pubkey {
+                        key_id: k.key_id,
+                        key: k.pubkey.serialize(),
+                    },
+                    json!({"event": "key_created", "key_id": k.key_id,
+                           "pubkey": hex::encode(k.pubkey.serialize())}),
+                ),
+            }
+        }
+        Body::GetPubkey { key_id } => match owned(key_id)? {
+            Err(reason) => refused(reason),
+            // Reads are not audited: they change nothing (the counter is committed regardless).
+            Ok(k) => done(
+                Body::Pubkey {
+                    key_id,
+                    key: k.pubkey.serialize(),
+                },
+                json!({}),
+            ),
+        },
+        Body::SignPayment(p) => {
+            let key = match owned(p.key_id)? {
+                Err(reason) => return Ok(refused(reason)),
+                Ok(k) => k,
+            };
+            let window = t.window(client_id, now)?;
+            let decision = policy.decide(&key.pubkey, &p, &window);
+            let event = |verdict: &str, reason: Option<RejectReason>| {
+                json!({"event": "payment", "verdict": verdict, "reason": reason.map(|r| r.name()),
+                       "key_id": p.key_id, "txid": hex::encode(p.txid), "vout": p.vout,
+                       "input_amount": p.input_amount, "destination": hex::encode(p.destination),
+                       "amount": p.amount, "change": p.change})
+            };
+            let record = |status, signature| PaymentRecord {
+                client_id,
+                reference: request.counter,
+                payment: p,
+                fee: p.fee().unwrap_or(0),
+                created: now,
+                status,
+                signature,
+            };
+            match decision {
+                Decision::Reject(reason) => done(reject(reason), event("rejected", Some(reason))),
+                Decision::Hold => {
+                    t.insert_payment(&record(PaymentStatus::Held, None))?;
+                    done(
+                        Body::Held {
+                            reference: request.counter,
+                        },
+                        event("held", None),
+                    )
+                }
+                Decision::Sign => {
+                    let signature = sign(t, &key, &p)?;
+                    t.insert_payment(&record(PaymentStatus::Signed, Some(signature)))?;
+                    done(
+                        Body::Signature {
+                            key_id: p.key_id,
+                            signature,
+                        },
+                        event("signed", None),
+                    )
+                }
+            }
+        }
+        Body::PaymentStatus { reference } => {
+            let body = match t.payment(client_id, reference)? {
+                None => reject(RejectReason::UnknownReference),
+                Some(rec) => match (rec.status, rec.signature) {
+                    (PaymentStatus::Signed, Some(signature)) => Body::Signature {
+                        key_id: rec.payment.key_id,
+                        signature,
+                    },
+                    (PaymentStatus::Held, _) => Body::Held { reference },
+                    (PaymentStatus::Denied, _) => reject(RejectReason::Denied),
+                    (PaymentStatus::Signed, None) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "payment {reference} of client {client_id} is signed without a signature"
+                        )))
+                    }
+                },
+            };
+            done(body, json!({}))
+        }
+        // The RPC layer only admits request types; a response type here is a caller bug, and
+        // is refused without any effect.
+        Body::Pubkey { .. }
+        | Body::Signature { .. }
+        | Body::Held { .. }
+        | Body::Reject { .. }
+        | Body::Notice(_) => Outcome {
+            body: reject(RejectReason::StoreUnavailable),
+            event: json!({}),
+            commit: false,
+        },
+    })
+}
