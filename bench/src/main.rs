@@ -8,11 +8,14 @@ use serde_json::Value;
 
 mod golden;
 mod measure;
+mod sim;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Suite {
     /// The golden software verifier against a plain CRC pass over the same bytes.
     Golden,
+    /// The Verilated core through coldgate-sim's batched API, against a plain C++ loop.
+    Sim,
 }
 
 #[derive(Parser)]
@@ -31,6 +34,7 @@ fn main() {
     let args = Args::parse();
     let result: Value = match args.suite {
         Suite::Golden => golden::run(args.seconds),
+        Suite::Sim => sim::run(args.seconds),
     };
     if args.json {
         println!("{result}");

@@ -139,14 +139,24 @@ impl Gateway {
             Hostile::Off => (Bytes::copy_from_slice(wire), key),
             Hostile::Mutate => {
                 let altered = crate::hostile::mutate(request);
-                tracing::warn!(hostile = "mutate", client_id = key.0, counter = key.1, "HOSTILE: altered a field of the client's frame (CRC kept valid)");
+                tracing::warn!(
+                    hostile = "mutate",
+                    client_id = key.0,
+                    counter = key.1,
+                    "HOSTILE: altered a field of the client's frame (CRC kept valid)"
+                );
                 (Bytes::copy_from_slice(&altered), key)
             }
             Hostile::Inject => {
                 let mut out = BytesMut::new();
                 out.extend_from_slice(&crate::hostile::GARBAGE);
                 out.extend_from_slice(&crate::hostile::break_crc(wire));
-                tracing::warn!(hostile = "inject", client_id = key.0, counter = key.1, "HOSTILE: injected garbage and a malformed frame");
+                tracing::warn!(
+                    hostile = "inject",
+                    client_id = key.0,
+                    counter = key.1,
+                    "HOSTILE: injected garbage and a malformed frame"
+                );
                 (out.freeze(), key)
             }
             Hostile::Replay => {
@@ -158,7 +168,12 @@ impl Gateway {
                 }
                 match earlier.and_then(|w| Frame::decode(&w).ok().map(|f| (w, f))) {
                     Some((w, f)) => {
-                        tracing::warn!(hostile = "replay", client_id = f.client_id, counter = f.counter, "HOSTILE: replayed an earlier frame instead of the client's");
+                        tracing::warn!(
+                            hostile = "replay",
+                            client_id = f.client_id,
+                            counter = f.counter,
+                            "HOSTILE: replayed an earlier frame instead of the client's"
+                        );
                         (Bytes::copy_from_slice(&w), (f.client_id, f.counter))
                     }
                     None => (Bytes::copy_from_slice(wire), key),

@@ -38,9 +38,7 @@ pub fn mutate(request: &Frame) -> Wire {
     match &mut f.body {
         Body::SignPayment(p) => p.destination = ATTACKER_DESTINATION,
         Body::GetPubkey { key_id } => *key_id = key_id.checked_add(1).unwrap_or(1),
-        Body::PaymentStatus { reference } => {
-            *reference = reference.checked_add(1).unwrap_or(1)
-        }
+        Body::PaymentStatus { reference } => *reference = reference.checked_add(1).unwrap_or(1),
         // No body to alter: alter the tag itself, which the rules cannot see either.
         _ => f.tag[0] ^= 0x01,
     }

@@ -183,7 +183,9 @@ impl std::str::FromStr for Endpoint {
 
     fn from_str(s: &str) -> Result<Endpoint, String> {
         if s.starts_with("https://") {
-            return Err(format!("{s}: only plain http on a private link is supported"));
+            return Err(format!(
+                "{s}: only plain http on a private link is supported"
+            ));
         }
         let rest = s.strip_prefix("http://").unwrap_or(s);
         let (authority, path) = match rest.find('/') {
@@ -353,15 +355,25 @@ mod tests {
     fn responses_are_checked_against_the_request() {
         let ok = json!({"jsonrpc": "2.0", "id": 4, "result": {"a": 1}});
         assert_eq!(parse_response(&ok, 4).expect("ok"), json!({"a": 1}));
-        assert!(matches!(parse_response(&ok, 5), Err(CallError::Malformed(_))));
+        assert!(matches!(
+            parse_response(&ok, 5),
+            Err(CallError::Malformed(_))
+        ));
         let err = error_response(&json!(null), &RpcError::new(PARSE_ERROR, "bad"));
         match parse_response(&err, 9) {
             Err(CallError::Rpc(e)) => assert_eq!(e.code, PARSE_ERROR),
             other => panic!("{other:?}"),
         }
-        let both = json!({"jsonrpc": "2.0", "id": 1, "result": 1, "error": {"code": 1, "message": ""}});
-        assert!(matches!(parse_response(&both, 1), Err(CallError::Malformed(_))));
+        let both =
+            json!({"jsonrpc": "2.0", "id": 1, "result": 1, "error": {"code": 1, "message": ""}});
+        assert!(matches!(
+            parse_response(&both, 1),
+            Err(CallError::Malformed(_))
+        ));
         let old = json!({"jsonrpc": "1.0", "id": 1, "result": 1});
-        assert!(matches!(parse_response(&old, 1), Err(CallError::Malformed(_))));
+        assert!(matches!(
+            parse_response(&old, 1),
+            Err(CallError::Malformed(_))
+        ));
     }
 }

@@ -67,7 +67,10 @@ pub async fn dispatch(gateway: &Arc<Gateway>, limits: &Limits, body: &[u8]) -> O
     match v {
         Value::Array(calls) => {
             if calls.is_empty() {
-                return Some(error_response(&Value::Null, &invalid_request("empty batch")));
+                return Some(error_response(
+                    &Value::Null,
+                    &invalid_request("empty batch"),
+                ));
             }
             if calls.len() > limits.max_batch {
                 let e = invalid_request(format!(
@@ -247,8 +250,10 @@ async fn handle_http(
             StatusCode::METHOD_NOT_ALLOWED,
             Some(error_response(&Value::Null, &e)),
         );
-        r.headers_mut()
-            .insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("POST"));
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("POST"),
+        );
         return Ok(r);
     }
     // Refuse a declared oversize body before reading any of it.
@@ -309,9 +314,8 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, limits: Limits)
             let _slot = slot;
             let lifetime = limits.connection_lifetime;
             let read_timeout = limits.read_timeout;
-            let service = service_fn(move |req| {
-                handle_http(Arc::clone(&gateway), Arc::clone(&limits), req)
-            });
+            let service =
+                service_fn(move |req| handle_http(Arc::clone(&gateway), Arc::clone(&limits), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(read_timeout)

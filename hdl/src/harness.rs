@@ -240,7 +240,8 @@ pub fn drive<C: PairClock + ?Sized>(
         if let (Some(b), true) = (out.t_out, input.t_out_ready) {
             res.t_out.push(b);
         }
-        if out.u_out.is_some() || out.t_out.is_some() {
+        let inputs_left = ui < u_events.len() || ti < t_events.len();
+        if inputs_left || out.u_out.is_some() || out.t_out.is_some() {
             quiet = 0;
         } else {
             quiet = quiet.saturating_add(1);

@@ -46,7 +46,6 @@ use coldgate_spec::field::{self, MAGIC, NO_FIELD};
 use coldgate_spec::{checksum, config, DropReason, LaneConfig};
 use rust_hdl::prelude::*;
 
-use crate::crc::CrcByte;
 use crate::rules::{self, HDR_BITS, OFFSET_BITS, RULE_ADDR_BITS, TYPE_BITS};
 
 /// Slot-index bits of the store.
@@ -97,14 +96,12 @@ pub struct LaneCore {
     rules: SyncROM<Bits<32>, RULE_ADDR_BITS>,
     store: RAM<Bits<8>, STORE_ADDR_BITS>,
     template: ROM<Bits<16>, OFFSET_BITS>,
-    crc_in: CrcByte,
-    crc_notice: CrcByte,
 
     // Input stage.
     pos: DFF<Bits<OFFSET_BITS>>,
     started: DFF<Bit>,
     in_frame: DFF<Bit>,
-    rom_valid: DFF<Bit>,
+    rule_cur: DFF<Bits<32>>,
     type_index: DFF<Bits<TYPE_BITS>>,
     lo_open: DFF<Bit>,
     hi_open: DFF<Bit>,
@@ -122,6 +119,7 @@ pub struct LaneCore {
     wslot: DFF<Bits<SLOT_BITS>>,
     rslot: DFF<Bits<SLOT_BITS>>,
     count: DFF<Bits<COUNT_BITS>>,
+    full: DFF<Bit>,
     roff: DFF<Bits<OFFSET_BITS>>,
     r_active: DFF<Bit>,
     r_last: DFF<Bit>,
@@ -148,10 +146,13 @@ pub struct LaneCore {
     // Parameters (Verilog localparams), all derived from coldgate-spec.
     magic0: Constant<Bits<8>>,
     magic1: Constant<Bits<8>>,
+    magic2: Constant<Bits<8>>,
+    magic3: Constant<Bits<8>>,
     hunt_last: Constant<Bits<OFFSET_BITS>>,
     penult: Constant<Bits<OFFSET_BITS>>,
     crc_init: Constant<Bits<32>>,
-    crc_magic0: Constant<Bits<32>>,
+    crc_magic: Constant<Bits<32>>,
+    crc_poly: Constant<Bits<32>>,
     slots: Constant<Bits<COUNT_BITS>>,
     limited: Constant<Bit>,
     burst: Constant<Bits<TOKEN_BITS>>,
@@ -174,7 +175,7 @@ pub struct LaneCore {
     hdr_top: Constant<Bits<8>>,
 
     // Combinational intermediates.
-    byte: Signal<Local, Bits<8>>,
+    in_byte: Signal<Local, Bits<8>>,
     word: Signal<Local, Bits<32>>,
     rule_a: Signal<Local, Bits<8>>,
     rule_b: Signal<Local, Bits<8>>,
@@ -198,10 +199,12 @@ pub struct LaneCore {
     fail_rom: Signal<Local, Bit>,
     fail: Signal<Local, Bit>,
     restart: Signal<Local, Bit>,
+    magic_at: Signal<Local, Bits<8>>,
+    end_drop: Signal<Local, Bit>,
+    rule_drop: Signal<Local, Bit>,
     crc_good: Signal<Local, Bit>,
     tokens_empty: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
-    next_type: Signal<Local, Bits<TYPE_BITS>>,
     pop: Signal<Local, Bit>,
     free: Signal<Local, Bit>,
     next_rslot: Signal<Local, Bits<SLOT_BITS>>,
@@ -210,6 +213,24 @@ pub struct LaneCore {
     n_adv: Signal<Local, Bit>,
     n_src: Signal<Local, Bits<3>>,
     n_byte: Signal<Local, Bits<8>>,
+    ci0: Signal<Local, Bits<32>>,
+    ci1: Signal<Local, Bits<32>>,
+    ci2: Signal<Local, Bits<32>>,
+    ci3: Signal<Local, Bits<32>>,
+    ci4: Signal<Local, Bits<32>>,
+    ci5: Signal<Local, Bits<32>>,
+    ci6: Signal<Local, Bits<32>>,
+    ci7: Signal<Local, Bits<32>>,
+    ci8: Signal<Local, Bits<32>>,
+    cn0: Signal<Local, Bits<32>>,
+    cn1: Signal<Local, Bits<32>>,
+    cn2: Signal<Local, Bits<32>>,
+    cn3: Signal<Local, Bits<32>>,
+    cn4: Signal<Local, Bits<32>>,
+    cn5: Signal<Local, Bits<32>>,
+    cn6: Signal<Local, Bits<32>>,
+    cn7: Signal<Local, Bits<32>>,
+    cn8: Signal<Local, Bits<32>>,
 }
 
 impl LaneCore {
@@ -222,7 +243,9 @@ impl LaneCore {
             let addr: Bits<STORE_ADDR_BITS> = (slot << OFFSET_BITS).to_bits();
             store.insert(addr, MAGIC[0].to_bits());
         }
-        let crc_magic0 = checksum::update_register(checksum::INIT, MAGIC[0]);
+        let crc_magic = MAGIC
+            .iter()
+            .fold(checksum::INIT, |r, &m| checksum::update_register(r, m));
         let reason = |r: DropReason| Constant::new((r as u8).to_bits());
         let src = |s: rules::NoticeSource| Constant::new((s as u32).to_bits());
         let notice_first = rules::notice_words(config.lane)[0].1;
@@ -251,12 +274,10 @@ impl LaneCore {
             rules: SyncROM::new(rules::rule_rom(config.lane)),
             store: RAM::new(store),
             template: ROM::new(rules::notice_rom(config.lane)),
-            crc_in: Default::default(),
-            crc_notice: Default::default(),
             pos: Default::default(),
             started: Default::default(),
             in_frame: Default::default(),
-            rom_valid: Default::default(),
+            rule_cur: Default::default(),
             type_index: Default::default(),
             lo_open: Default::default(),
             hi_open: Default::default(),
@@ -272,6 +293,7 @@ impl LaneCore {
             wslot: Default::default(),
             rslot: Default::default(),
             count: Default::default(),
+            full: Default::default(),
             roff: Default::default(),
             r_active: Default::default(),
             r_last: Default::default(),
@@ -294,10 +316,13 @@ impl LaneCore {
             n_readable: Default::default(),
             magic0: Constant::new(MAGIC[0].to_bits()),
             magic1: Constant::new(MAGIC[1].to_bits()),
+            magic2: Constant::new(MAGIC[2].to_bits()),
+            magic3: Constant::new(MAGIC[3].to_bits()),
             hunt_last: Constant::new((MAGIC.len() - 1).to_bits()),
             penult: Constant::new((field::FRAME_LEN - 2).to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
-            crc_magic0: Constant::new(crc_magic0.to_bits()),
+            crc_magic: Constant::new(crc_magic.to_bits()),
+            crc_poly: Constant::new(checksum::POLY_REFLECTED.to_bits()),
             slots: Constant::new(config::LANE_SLOTS.to_bits()),
             limited: Constant::new(config.rate_burst.is_some()),
             burst: Constant::new(burst.to_bits()),
@@ -318,7 +343,7 @@ impl LaneCore {
             src_crc: src(rules::NoticeSource::Crc),
             notice_first: Constant::new(notice_first.to_bits()),
             hdr_top: Constant::new((HDR_BITS - 8).to_bits()),
-            byte: Default::default(),
+            in_byte: Default::default(),
             word: Default::default(),
             rule_a: Default::default(),
             rule_b: Default::default(),
@@ -342,10 +367,12 @@ impl LaneCore {
             fail_rom: Default::default(),
             fail: Default::default(),
             restart: Default::default(),
+            magic_at: Default::default(),
+            end_drop: Default::default(),
+            rule_drop: Default::default(),
             crc_good: Default::default(),
             tokens_empty: Default::default(),
             take: Default::default(),
-            next_type: Default::default(),
             pop: Default::default(),
             free: Default::default(),
             next_rslot: Default::default(),
@@ -354,6 +381,24 @@ impl LaneCore {
             n_adv: Default::default(),
             n_src: Default::default(),
             n_byte: Default::default(),
+            ci0: Default::default(),
+            ci1: Default::default(),
+            ci2: Default::default(),
+            ci3: Default::default(),
+            ci4: Default::default(),
+            ci5: Default::default(),
+            ci6: Default::default(),
+            ci7: Default::default(),
+            ci8: Default::default(),
+            cn0: Default::default(),
+            cn1: Default::default(),
+            cn2: Default::default(),
+            cn3: Default::default(),
+            cn4: Default::default(),
+            cn5: Default::default(),
+            cn6: Default::default(),
+            cn7: Default::default(),
+            cn8: Default::default(),
         }
     }
 }
@@ -367,7 +412,7 @@ impl Logic for LaneCore {
             pos,
             started,
             in_frame,
-            rom_valid,
+            rule_cur,
             type_index,
             lo_open,
             hi_open,
@@ -383,6 +428,7 @@ impl Logic for LaneCore {
             wslot,
             rslot,
             count,
+            full,
             roff,
             r_active,
             r_last,
@@ -408,32 +454,31 @@ impl Logic for LaneCore {
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
 
-        // The rule for the byte at `pos` (see the module doc for `rom_valid`).
-        self.word.next = self.rules.data.val();
+        // The rule for the byte at `pos` (meaningful in a frame, see the module doc).
+        self.word.next = self.rule_cur.q.val();
         self.rule_a.next = self.word.val().get_bits::<8>(0);
         self.rule_b.next = self.word.val().get_bits::<8>(8);
         self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(16));
         self.rule_check.next = self.word.val().get_bits::<2>(21);
         self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(23));
         self.rule_first.next = self.word.val().get_bit(26);
-        self.rule_crc.next = self.word.val().get_bit(27) & self.rom_valid.q.val();
+        self.rule_crc.next = self.word.val().get_bit(27) & self.in_frame.q.val();
         self.rule_readable.next = self.word.val().get_bit(28);
-        self.rule_capture.next = self.word.val().get_bit(29) & self.rom_valid.q.val();
-        self.rule_end.next = self.word.val().get_bit(30) & self.rom_valid.q.val();
-        self.rule_type.next = self.word.val().get_bit(31) & self.rom_valid.q.val();
+        self.rule_capture.next = self.word.val().get_bit(29) & self.in_frame.q.val();
+        self.rule_end.next = self.word.val().get_bit(30) & self.in_frame.q.val();
+        self.rule_type.next = self.word.val().get_bit(31) & self.in_frame.q.val();
 
         // Handshake.
-        self.byte.next = self.in_data.val();
-        self.ready.next = (self.count.q.val() != self.slots.val())
-            & (!self.in_frame.q.val() | !self.n_busy.q.val());
+        self.in_byte.next = self.in_data.val();
+        self.ready.next = !self.full.q.val() & !(self.in_frame.q.val() & self.n_busy.q.val());
         self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its rule.
-        self.eq_a.next = self.byte.val() == self.rule_a.val();
-        self.eq_b.next = self.byte.val() == self.rule_b.val();
-        self.lt_a.next = self.byte.val() < self.rule_a.val();
-        self.gt_b.next = self.byte.val() > self.rule_b.val();
+        self.eq_a.next = self.in_byte.val() == self.rule_a.val();
+        self.eq_b.next = self.in_byte.val() == self.rule_b.val();
+        self.lt_a.next = self.in_byte.val() < self.rule_a.val();
+        self.gt_b.next = self.in_byte.val() > self.rule_b.val();
         self.lo_eff.next = self.rule_first.val() | self.lo_open.q.val();
         self.hi_eff.next = self.rule_first.val() | self.hi_open.q.val();
         self.fail_rom.next = false;
@@ -447,96 +492,140 @@ impl Logic for LaneCore {
             self.fail_rom.next = (self.lo_eff.val() & self.lt_a.val())
                 | (self.hi_eff.val() & self.gt_b.val());
         }
-        self.restart.next = self.byte.val() == self.magic0.val();
-        self.fail.next = self.fail_rom.val();
-        if !self.rom_valid.q.val() {
-            if self.started.q.val() {
-                self.fail.next = self.byte.val() != self.magic1.val();
-            } else {
-                self.fail.next = !self.restart.val();
+        self.restart.next = self.in_byte.val() == self.magic0.val();
+        self.magic_at.next = self.magic0.val();
+        if self.pos.q.val().get_bit(1) {
+            self.magic_at.next = self.magic2.val();
+            if self.pos.q.val().get_bit(0) {
+                self.magic_at.next = self.magic3.val();
             }
+        } else if self.pos.q.val().get_bit(0) {
+            self.magic_at.next = self.magic1.val();
+        }
+        self.fail.next = self.in_byte.val() != self.magic_at.val();
+        if self.in_frame.q.val() {
+            self.fail.next = self.fail_rom.val();
         }
         self.crc_good.next = (self.rule_first.val() | self.crc_ok.q.val())
-            & (self.byte.val() == !self.crc.q.val().get_bits::<8>(0));
+            & (self.in_byte.val() == !self.crc.q.val().get_bits::<8>(0));
         self.tokens_empty.next = self.limited.val() & (self.spent.q.val() == self.burst.val());
-        self.take.next = false;
+        // The end of a frame never fails a byte rule (its byte is CRC), so the verdict there
+        // does not wait for the rule comparators.
+        self.take.next = self.accept.val()
+            & self.rule_end.val()
+            & self.crc_good.val()
+            & !self.tokens_empty.val();
+        self.end_drop.next = self.accept.val() & self.rule_end.val() & !self.take.val();
+        self.rule_drop.next = self.accept.val()
+            & self.in_frame.q.val()
+            & self.fail.val()
+            & self.rule_reason.val().any();
 
-        self.crc_in.crc.next = self.crc.q.val();
-        if !self.started.q.val() {
-            self.crc_in.crc.next = self.crc_init.val();
+        // CRC register after this byte: eight unrolled reflected steps (spec's
+        // `checksum::update_register`). The magic is constant, so the register entering a
+        // frame is too (`crc_magic`) and hunting bytes need no CRC.
+        self.ci0.next = self.crc.q.val() ^ bit_cast::<32, 8>(self.in_byte.val());
+        self.ci1.next = self.ci0.val() >> 1;
+        if self.ci0.val().get_bit(0) {
+            self.ci1.next = (self.ci0.val() >> 1) ^ self.crc_poly.val();
         }
-        self.crc_in.byte.next = self.byte.val();
+        self.ci2.next = self.ci1.val() >> 1;
+        if self.ci1.val().get_bit(0) {
+            self.ci2.next = (self.ci1.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.ci3.next = self.ci2.val() >> 1;
+        if self.ci2.val().get_bit(0) {
+            self.ci3.next = (self.ci2.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.ci4.next = self.ci3.val() >> 1;
+        if self.ci3.val().get_bit(0) {
+            self.ci4.next = (self.ci3.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.ci5.next = self.ci4.val() >> 1;
+        if self.ci4.val().get_bit(0) {
+            self.ci5.next = (self.ci4.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.ci6.next = self.ci5.val() >> 1;
+        if self.ci5.val().get_bit(0) {
+            self.ci6.next = (self.ci5.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.ci7.next = self.ci6.val() >> 1;
+        if self.ci6.val().get_bit(0) {
+            self.ci7.next = (self.ci6.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.ci8.next = self.ci7.val() >> 1;
+        if self.ci7.val().get_bit(0) {
+            self.ci8.next = (self.ci7.val() >> 1) ^ self.crc_poly.val();
+        }
 
-        // Rule ROM: hold the current row unless a byte is accepted.
-        self.next_type.next = self.type_index.q.val();
-        if self.rule_type.val() {
-            self.next_type.next = self.byte.val().get_bits::<TYPE_BITS>(0);
-        }
+        // Rule ROM, read one byte ahead of `rule_cur`: it shows the rule of `pos + 1`, and
+        // moves on to `pos + 2` when a byte is accepted. The type row only matters from the
+        // body on, long after the type byte.
         self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(
             self.type_index.q.val(),
         ) << 8)
-            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val());
+            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 1);
 
         // Store writes (offset 0 keeps MAGIC[0], see the module doc).
         self.store.write_address.next =
             (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.wslot.q.val()) << 8)
                 | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val());
-        self.store.write_data.next = self.byte.val();
+        self.store.write_data.next = self.in_byte.val();
         self.store.write_enable.next = self.accept.val() & self.started.q.val();
 
-        // Verdict defaults: the rule's own reason and field.
-        self.v_pass.d.next = false;
-        self.v_drop.d.next = false;
+        // Verdict: the rule's own reason and field, or the end-of-frame ones.
+        self.v_pass.d.next = self.take.val();
+        self.v_drop.d.next = self.end_drop.val() | self.rule_drop.val();
         self.v_reason.d.next = self.rule_reason.val();
         self.v_field.d.next = self.rule_field.val();
         self.v_readable.d.next = self.rule_readable.val();
+        if self.rule_end.val() {
+            self.v_reason.d.next = self.r_bad_crc.val();
+            if self.crc_good.val() {
+                self.v_reason.d.next = self.r_rate_limited.val();
+                self.v_field.d.next = self.no_field.val();
+            }
+        }
 
         if self.accept.val() {
-            self.rules.address.next =
-                (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.next_type.val()) << 8)
-                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 1);
-            self.type_index.d.next = self.next_type.val();
+            self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(
+                self.type_index.q.val(),
+            ) << 8)
+                | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 2);
+            self.rule_cur.d.next = self.rules.data.val();
+            if self.rule_type.val() {
+                self.type_index.d.next = self.in_byte.val().get_bits::<TYPE_BITS>(0);
+            }
             self.lo_open.d.next = self.lo_eff.val() & self.eq_a.val();
             self.hi_open.d.next = self.hi_eff.val() & self.eq_b.val();
-            if self.fail.val() {
+            // A failing byte drops the frame, so what it leaves in the CRC register and the
+            // kept header does not matter: neither waits for the comparators.
+            self.crc.d.next = self.crc_magic.val();
+            if self.in_frame.q.val() {
+                self.crc.d.next = self.ci8.val();
+                if self.rule_crc.val() {
+                    self.crc.d.next = self.crc.q.val() >> 8;
+                    self.crc_ok.d.next = self.crc_good.val();
+                }
+            }
+            if self.rule_capture.val() {
+                self.hdr.d.next =
+                    (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.in_byte.val());
+            }
+            if self.rule_end.val() {
+                self.pos.d.next = 0.into();
+                self.started.d.next = false;
+                self.in_frame.d.next = false;
+            } else if self.fail.val() {
                 // Resume hunting with this same byte.
                 self.pos.d.next = bit_cast::<OFFSET_BITS, 1>(self.restart.val().into());
                 self.started.d.next = self.restart.val();
                 self.in_frame.d.next = false;
-                self.rom_valid.d.next = false;
-                self.crc.d.next = self.crc_magic0.val();
-                self.v_drop.d.next = self.rom_valid.q.val() & self.rule_reason.val().any();
-            } else if self.rule_end.val() {
-                self.pos.d.next = 0.into();
-                self.started.d.next = false;
-                self.in_frame.d.next = false;
-                self.rom_valid.d.next = false;
-                if !self.crc_good.val() {
-                    self.v_drop.d.next = true;
-                    self.v_reason.d.next = self.r_bad_crc.val();
-                } else if self.tokens_empty.val() {
-                    self.v_drop.d.next = true;
-                    self.v_reason.d.next = self.r_rate_limited.val();
-                    self.v_field.d.next = self.no_field.val();
-                } else {
-                    self.v_pass.d.next = true;
-                    self.take.next = true;
-                }
             } else {
                 self.pos.d.next = self.pos.q.val() + 1;
                 self.started.d.next = true;
                 self.in_frame.d.next =
                     self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val());
-                self.rom_valid.d.next = true;
-                self.crc.d.next = self.crc_in.out.val();
-                if self.rule_crc.val() {
-                    self.crc.d.next = self.crc.q.val() >> 8;
-                    self.crc_ok.d.next = self.crc_good.val();
-                }
-                if self.rule_capture.val() {
-                    self.hdr.d.next =
-                        (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.byte.val());
-                }
             }
         }
 
@@ -608,6 +697,7 @@ impl Logic for LaneCore {
             self.wslot.d.next = self.wslot.q.val() + 1;
         }
         self.count.d.next = self.next_count.val();
+        self.full.d.next = self.next_count.val() == self.slots.val();
         self.rslot.d.next = self.next_rslot.val();
         self.roff.d.next = self.next_roff.val();
         self.r_active.d.next = self.next_count.val().any();
@@ -642,8 +732,39 @@ impl Logic for LaneCore {
         if self.n_src.val() == self.src_crc.val() {
             self.n_byte.next = !self.n_crc.q.val().get_bits::<8>(0);
         }
-        self.crc_notice.crc.next = self.n_crc.q.val();
-        self.crc_notice.byte.next = self.n_byte.val();
+        self.cn0.next = self.n_crc.q.val() ^ bit_cast::<32, 8>(self.n_byte.val());
+        self.cn1.next = self.cn0.val() >> 1;
+        if self.cn0.val().get_bit(0) {
+            self.cn1.next = (self.cn0.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn2.next = self.cn1.val() >> 1;
+        if self.cn1.val().get_bit(0) {
+            self.cn2.next = (self.cn1.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn3.next = self.cn2.val() >> 1;
+        if self.cn2.val().get_bit(0) {
+            self.cn3.next = (self.cn2.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn4.next = self.cn3.val() >> 1;
+        if self.cn3.val().get_bit(0) {
+            self.cn4.next = (self.cn3.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn5.next = self.cn4.val() >> 1;
+        if self.cn4.val().get_bit(0) {
+            self.cn5.next = (self.cn4.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn6.next = self.cn5.val() >> 1;
+        if self.cn5.val().get_bit(0) {
+            self.cn6.next = (self.cn5.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn7.next = self.cn6.val() >> 1;
+        if self.cn6.val().get_bit(0) {
+            self.cn7.next = (self.cn6.val() >> 1) ^ self.crc_poly.val();
+        }
+        self.cn8.next = self.cn7.val() >> 1;
+        if self.cn7.val().get_bit(0) {
+            self.cn8.next = (self.cn7.val() >> 1) ^ self.crc_poly.val();
+        }
         if self.n_valid.q.val() & self.notice_ready.val() {
             self.n_valid.d.next = false;
         }
@@ -653,7 +774,7 @@ impl Logic for LaneCore {
             self.n_last.d.next = self.n_word.q.val().get_bit(11);
             self.n_off.d.next = self.n_off.q.val() + 1;
             self.n_word.d.next = self.template.data.val();
-            self.n_crc.d.next = self.crc_notice.out.val();
+            self.n_crc.d.next = self.cn8.val();
             if self.n_src.val() == self.src_crc.val() {
                 self.n_crc.d.next = self.n_crc.q.val() >> 8;
             }
@@ -681,7 +802,7 @@ impl Logic for LaneCore {
             self.pos.d.next = 0.into();
             self.started.d.next = false;
             self.in_frame.d.next = false;
-            self.rom_valid.d.next = false;
+            self.rule_cur.d.next = 0.into();
             self.type_index.d.next = 0.into();
             self.lo_open.d.next = false;
             self.hi_open.d.next = false;
@@ -697,6 +818,7 @@ impl Logic for LaneCore {
             self.wslot.d.next = 0.into();
             self.rslot.d.next = 0.into();
             self.count.d.next = 0.into();
+            self.full.d.next = false;
             self.roff.d.next = 0.into();
             self.r_active.d.next = false;
             self.r_last.d.next = false;

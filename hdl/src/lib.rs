@@ -12,7 +12,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod crc;
 pub mod harness;
 pub mod lane;
 pub mod merge;
@@ -21,3 +20,6 @@ pub mod rules;
 pub mod sim;
 
 pub use sim::RustHdlPair;
+pub mod verilog;
+
+pub use verilog::pair_verilog;

@@ -109,9 +109,14 @@ pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
             .unwrap_or(types[0]);
         let rules = field::byte_rules(lane, MsgType::from_u8(t).expect("lane type"));
         for (offset, rule) in rules.iter().enumerate() {
-            if offset < header::MSG_TYPE.end {
-                // The ROM is read before the type byte arrives up to here.
+            if offset < header::LEN {
+                // The lane reads the ROM two bytes ahead, so rows must agree until well after
+                // the type byte; the whole header is shared.
                 assert_eq!(*rule, first_rules[offset], "header rules differ by type");
+            }
+            if offset + 1 == FRAME_LEN {
+                // The verdict at the last byte does not wait for the rule comparators.
+                assert_eq!(rule.kind, ByteKind::Crc, "the last byte must be CRC");
             }
             assert!(
                 u32::from(rule.field) < (1 << RULE_FIELD_BITS),

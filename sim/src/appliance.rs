@@ -99,7 +99,12 @@ pub fn format_counters(c: &PairCounters) -> String {
     let mut s = String::new();
     for (i, lane) in LaneId::ALL.into_iter().enumerate() {
         let l = c.lane(lane);
-        let _ = write!(s, "{}{lane}: passed {}", if i > 0 { "; " } else { "" }, l.passed);
+        let _ = write!(
+            s,
+            "{}{lane}: passed {}",
+            if i > 0 { "; " } else { "" },
+            l.passed
+        );
         for r in DropReason::ALL {
             if l.dropped(r) > 0 {
                 let _ = write!(s, " {r} {}", l.dropped(r));
@@ -164,8 +169,12 @@ fn worker(
     let log_counters = |backend: &dyn Backend, observed: &Observed, when: &str| match backend
         .counters()
     {
-        Ok(c) => tracing::info!(backend = %kind, source = "core", "{when} counters: {}", format_counters(&c)),
-        Err(e) => tracing::info!(backend = %kind, source = "wire", note = %e, "{when} counters: {}", format_counters(&observed.0)),
+        Ok(c) => {
+            tracing::info!(backend = %kind, source = "core", "{when} counters: {}", format_counters(&c))
+        }
+        Err(e) => {
+            tracing::info!(backend = %kind, source = "wire", note = %e, "{when} counters: {}", format_counters(&observed.0))
+        }
     };
     let mut stop = false;
     while !stop {
@@ -176,12 +185,16 @@ fn worker(
             Err(std_mpsc::RecvTimeoutError::Timeout) => None,
             Err(std_mpsc::RecvTimeoutError::Disconnected) => Some(Input::Stop),
         };
-        for m in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+        for m in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
             match m {
                 Input::Stop => stop = true,
                 Input::Bytes(side, b) => {
                     if host_ticks {
-                        let due = (start.elapsed().as_secs_f64() * f64::from(RATE_REFILL_HZ)) as u64;
+                        let due =
+                            (start.elapsed().as_secs_f64() * f64::from(RATE_REFILL_HZ)) as u64;
                         while ticks_due_done < due {
                             if ticks_queued < RATE_BURST {
                                 backend.tick();

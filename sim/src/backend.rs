@@ -250,7 +250,14 @@ impl Default for Schedule {
 
 impl Schedule {
     pub fn validate(&self) -> Result<(), BackendError> {
-        if [self.u_in_mask, self.t_in_mask, self.u_out_mask, self.t_out_mask].contains(&0) {
+        if [
+            self.u_in_mask,
+            self.t_in_mask,
+            self.u_out_mask,
+            self.t_out_mask,
+        ]
+        .contains(&0)
+        {
             return Err(BackendError::Schedule("a handshake mask is all zero"));
         }
         if self.drain_cycles < 64 {

@@ -208,9 +208,15 @@ impl PairModel {
             }
         }
         Ok(BatchResult {
-            u_consumed: usize::try_from(r.u_consumed).unwrap_or(usize::MAX).min(b.u_in.len()),
-            t_consumed: usize::try_from(r.t_consumed).unwrap_or(usize::MAX).min(b.t_in.len()),
-            ticks_done: usize::try_from(r.ticks_done).unwrap_or(usize::MAX).min(b.ticks.len()),
+            u_consumed: usize::try_from(r.u_consumed)
+                .unwrap_or(usize::MAX)
+                .min(b.u_in.len()),
+            t_consumed: usize::try_from(r.t_consumed)
+                .unwrap_or(usize::MAX)
+                .min(b.t_in.len()),
+            ticks_done: usize::try_from(r.ticks_done)
+                .unwrap_or(usize::MAX)
+                .min(b.ticks.len()),
             cycles: r.cycles,
             complete: r.complete != 0,
             counters: r.counters,

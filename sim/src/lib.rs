@@ -23,6 +23,12 @@ pub use golden::GoldenBackend;
 pub use verilator::{VerilatorBackend, VerilatorClock};
 
 /// The generated logic in rust-hdl's simulator, behind the same schedule as Verilator.
-pub fn rusthdl_backend(_schedule: Schedule) -> Result<GoldenBackend, BackendError> {
-    Err(BackendError::Unavailable("coldgate-hdl does not provide RustHdlPair yet"))
+pub fn rusthdl_backend(
+    schedule: Schedule,
+) -> Result<ClockedBackend<coldgate_hdl::RustHdlPair>, BackendError> {
+    ClockedBackend::new(
+        coldgate_hdl::RustHdlPair::new(),
+        BackendKind::RustHdl,
+        schedule,
+    )
 }

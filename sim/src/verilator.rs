@@ -116,10 +116,11 @@ impl Backend for VerilatorBackend {
         let mut out = Output::default();
         loop {
             self.ticks.clear();
-            self.ticks.extend(self.pending.ticks.iter().map(|&(u, t)| CgTick {
-                u: u as u64,
-                t: t as u64,
-            }));
+            self.ticks
+                .extend(self.pending.ticks.iter().map(|&(u, t)| CgTick {
+                    u: u as u64,
+                    t: t as u64,
+                }));
             let batch = Batch {
                 u_in: &self.pending.u,
                 t_in: &self.pending.t,
@@ -139,7 +140,8 @@ impl Backend for VerilatorBackend {
                 .map_err(BackendError::Schedule)?;
             self.cycles += r.cycles;
             self.counters = PairCounters::from_ports(&lanes(&r.counters));
-            self.pending.consume(r.u_consumed, r.t_consumed, r.ticks_done);
+            self.pending
+                .consume(r.u_consumed, r.t_consumed, r.ticks_done);
             if r.complete {
                 return Ok(out);
             }

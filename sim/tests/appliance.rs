@@ -11,6 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{fake_board, pty};
 use coldgate_sim::frames::{classify, OutFrame};
 use coldgate_spec::vectors::{sample_bodies, sample_payment, sealed};
 use coldgate_spec::{field, Body, DropReason, LaneId, Wire, FRAME_LEN};
@@ -46,13 +49,21 @@ impl Drop for TempDir {
 }
 
 impl Appliance {
-    fn start(backend: &str, untrusted: &str, trusted: &str) -> Appliance {
+    fn start(backend: &str, untrusted: &str, trusted: &str, extra: &[&str]) -> Appliance {
         let dir = TempDir::new(&format!("{backend}-{}", untrusted.replace(':', "_")));
         let endpoints_file = dir.0.join("endpoints");
         let mut child = Command::new(env!("CARGO_BIN_EXE_coldgate-appliance"))
-            .args(["--backend", backend, "--untrusted", untrusted, "--trusted", trusted])
+            .args([
+                "--backend",
+                backend,
+                "--untrusted",
+                untrusted,
+                "--trusted",
+                trusted,
+            ])
             .arg("--pty-paths")
             .arg(&endpoints_file)
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -104,7 +115,10 @@ impl Appliance {
             match self.log.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return line,
                 Ok(line) => self.seen.push(line),
-                Err(_) => panic!("no log line with {needle:?}; saw:\n{}", self.seen.join("\n")),
+                Err(_) => panic!(
+                    "no log line with {needle:?}; saw:\n{}",
+                    self.seen.join("\n")
+                ),
             }
         }
     }
@@ -135,7 +149,11 @@ fn wait_file(path: &Path) -> String {
         if let Ok(s) = std::fs::read_to_string(path) {
             return s;
         }
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -201,10 +219,15 @@ fn exchange(
 
     let response = response_frame(43);
     t_write.write_all(&response).expect("write response");
-    assert_eq!(next_frame(u_read, "response on the untrusted side"), response);
+    assert_eq!(
+        next_frame(u_read, "response on the untrusted side"),
+        response
+    );
 
     // A request type on the response lane is outside its set: dropped, NOTICE to the wallet.
-    t_write.write_all(&request).expect("write misdirected frame");
+    t_write
+        .write_all(&request)
+        .expect("write misdirected frame");
     match classify(&next_frame(t_read, "NOTICE on the trusted side")) {
         OutFrame::Notice { notice, .. } => {
             assert_eq!(notice.reason, DropReason::NotInSet);
@@ -214,8 +237,8 @@ fn exchange(
     }
 }
 
-fn over_tcp(backend: &str) {
-    let mut app = Appliance::start(backend, "tcp:127.0.0.1:0", "tcp:127.0.0.1:0");
+fn over_tcp(backend: &str, extra: &[&str]) {
+    let mut app = Appliance::start(backend, "tcp:127.0.0.1:0", "tcp:127.0.0.1:0", extra);
     let connect = |side: &str| {
         let (kind, addr) = app.endpoint(side).clone();
         assert_eq!(kind, "tcp");
@@ -245,7 +268,7 @@ fn open_pty(path: &str) -> File {
 }
 
 fn over_pty(backend: &str) {
-    let app = Appliance::start(backend, "pty", "pty");
+    let app = Appliance::start(backend, "pty", "pty", &[]);
     let open = |side: &str| {
         let (kind, path) = app.endpoint(side).clone();
         assert_eq!(kind, "pty");
@@ -264,8 +287,26 @@ fn over_pty(backend: &str) {
 
 #[test]
 fn verilator_over_tcp() {
-    over_tcp("verilator");
+    over_tcp("verilator", &[]);
 }
+
+#[test]
+fn rusthdl_over_tcp() {
+    over_tcp("rusthdl", &[]);
+}
+
+/// The board backend through the appliance, with the test playing the board on two ptys.
+#[test]
+fn board_over_tcp() {
+    let (u_master, _u_slave, u_path) = pty();
+    let (t_master, _t_slave, t_path) = pty();
+    fake_board(u_master, t_master);
+    over_tcp(
+        "board",
+        &["--board-untrusted", &u_path, "--board-trusted", &t_path],
+    );
+}
+
 
 #[test]
 fn verilator_over_pty() {
@@ -274,7 +315,7 @@ fn verilator_over_pty() {
 
 #[test]
 fn golden_over_tcp() {
-    over_tcp("golden");
+    over_tcp("golden", &[]);
 }
 
 #[test]

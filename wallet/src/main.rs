@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use coldgate_wallet::server::{self, Limits};
+use coldgate_wallet::server;
 use coldgate_wallet::{store, Config, Decided, Store, Wallet, LISTENING, PASSPHRASE_ENV};
 use zeroize::Zeroizing;
 
@@ -161,27 +161,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("created store {}", config.store.display());
         }
         Command::Serve => {
-            let store = open()?;
-            let wallet = Wallet::new(store, config.policy.clone());
-            let limits = Limits {
-                max_body_bytes: config.max_body_bytes,
-                max_connections: config.max_connections,
-                request_timeout: std::time::Duration::from_secs(config.request_timeout_secs),
-            };
+            let passphrase = pass()?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
             rt.block_on(async {
-                let listener = tokio::net::TcpListener::bind(config.listen)
-                    .await
-                    .with_context(|| format!("binding {}", config.listen))?;
-                let addr = listener.local_addr()?;
-                if !server::is_loopback(&addr) {
-                    tracing::warn!(%addr, "listening beyond loopback: converter-out should be the only peer");
-                }
+                let (addr, serving) = server::bind(&config, &passphrase).await?;
                 println!("{LISTENING}{addr}");
                 std::io::stdout().flush()?;
-                server::serve(listener, wallet, limits).await?;
+                serving.await?;
                 Ok::<_, anyhow::Error>(())
             })?;
         }
@@ -200,7 +188,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let _ = std::fs::remove_file(&secret_out);
                 return Err(e).with_context(|| format!("adding client {id}"));
             }
-            println!("added client {id}; secret written to {}", secret_out.display());
+            println!(
+                "added client {id}; secret written to {}",
+                secret_out.display()
+            );
         }
         Command::Held(HeldCommand::List) => {
             let held = store::held_without_passphrase(&config.store)?;
@@ -244,7 +235,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Backup { out } => {
             let pages = store::backup(&config.store, &out)?;
-            println!("backed up {} to {} ({pages} pages)", config.store.display(), out.display());
+            println!(
+                "backed up {} to {} ({pages} pages)",
+                config.store.display(),
+                out.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -138,11 +138,16 @@ impl Policy {
     /// in a fixed order and the first broken rule is the one named: the transaction's shape,
     /// the destination, the fee, the per-payment maximum, the client's then the service's
     /// count and amount, and last the hold threshold.
-    pub fn decide(&self, internal: &XOnlyPublicKey, payment: &Payment, window: &Window) -> Decision {
+    pub fn decide(
+        &self,
+        internal: &XOnlyPublicKey,
+        payment: &Payment,
+        window: &Window,
+    ) -> Decision {
         use Decision::Reject;
         use RejectReason::*;
-        let shape =
-            coldgate_tx::payment_tx(internal, payment).and_then(|_| coldgate_tx::check_amounts(payment));
+        let shape = coldgate_tx::payment_tx(internal, payment)
+            .and_then(|_| coldgate_tx::check_amounts(payment));
         let fee = match shape {
             Ok(fee) => fee,
             // Nobody could ever spend an output to a non-point: refusing it is a destination rule.

@@ -118,8 +118,7 @@ fn handle_one(v: &Value, wallet: &mut impl FnMut(&Frame) -> Frame) -> Option<Val
             ),
         ));
     };
-    let params_error =
-        |message: String| reply(error(answer_id.clone(), INVALID_PARAMS, message));
+    let params_error = |message: String| reply(error(answer_id.clone(), INVALID_PARAMS, message));
     let Some(params) = o.get("params").and_then(Value::as_object) else {
         return params_error("params must be one object: the request frame's JSON form".into());
     };

@@ -92,11 +92,7 @@ async fn respond(
 }
 
 /// Serves until the listener fails. Each response leaves only after the wallet committed it.
-pub async fn serve(
-    listener: TcpListener,
-    wallet: Wallet,
-    limits: Limits,
-) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std::io::Result<()> {
     let wallet = Arc::new(Mutex::new(wallet));
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
@@ -128,6 +124,60 @@ pub async fn serve(
             }
         });
     }
+}
+
+/// Opens the store, binds the config's listen address and returns the bound address with the
+/// future that serves (what `coldgate-wallet serve` runs; a demo may run it in-process).
+pub async fn bind(
+    config: &crate::Config,
+    passphrase: &[u8],
+) -> Result<
+    (
+        SocketAddr,
+        impl std::future::Future<Output = std::io::Result<()>>,
+    ),
+    BindError,
+> {
+    let store =
+        crate::Store::open(&config.store, passphrase).map_err(|source| BindError::Store {
+            path: config.store.clone(),
+            source,
+        })?;
+    let wallet = Wallet::new(store, config.policy.clone());
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| BindError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| BindError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    if !is_loopback(&addr) {
+        tracing::warn!(%addr, "listening beyond loopback: converter-out should be the only peer");
+    }
+    let limits = Limits {
+        max_body_bytes: config.max_body_bytes,
+        max_connections: config.max_connections,
+        request_timeout: Duration::from_secs(config.request_timeout_secs),
+    };
+    Ok((addr, serve(listener, wallet, limits)))
+}
+
+/// Why the wallet could not start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("opening store {path}: {source}")]
+    Store {
+        path: std::path::PathBuf,
+        source: crate::StoreError,
+    },
+    #[error("binding {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// True for loopback listen addresses (the wallet warns when asked to listen elsewhere).

@@ -49,15 +49,17 @@ fn seal(request: &Frame, body: Body, secret: Option<&Secret>) -> Frame {
         // A request that decoded has a valid client id and counter, and the wallet only makes
         // bodies within the wire rules, so sealing does not fail; should it, the client gets a
         // store_unavailable rather than an unsigned success.
-        Some(s) => Frame::sealed(request.client_id, request.counter, body, s).unwrap_or_else(|_| {
-            Frame::sealed(
-                request.client_id,
-                request.counter,
-                reject(RejectReason::StoreUnavailable),
-                s,
-            )
-            .unwrap_or(unsealed)
-        }),
+        Some(s) => {
+            Frame::sealed(request.client_id, request.counter, body, s).unwrap_or_else(|_| {
+                Frame::sealed(
+                    request.client_id,
+                    request.counter,
+                    reject(RejectReason::StoreUnavailable),
+                    s,
+                )
+                .unwrap_or(unsealed)
+            })
+        }
         None => unsealed,
     }
 }
@@ -114,14 +116,23 @@ impl Wallet {
             v
         };
         let Some((secret, last_counter)) = t.client(request.client_id)? else {
-            t.audit(now, &with(base, json!({"event": "refused", "reason": "unknown_client"})))?;
+            t.audit(
+                now,
+                &with(
+                    base,
+                    json!({"event": "refused", "reason": "unknown_client"}),
+                ),
+            )?;
             t.commit()?;
             return Ok((reject(RejectReason::UnknownClient), None));
         };
         let secret: Secret = *secret;
         *secret_seen = Some(secret);
         let refused = |t: Txn<'_>, reason: RejectReason, base: serde_json::Value| {
-            t.audit(now, &with(base, json!({"event": "refused", "reason": reason.name()})))?;
+            t.audit(
+                now,
+                &with(base, json!({"event": "refused", "reason": reason.name()})),
+            )?;
             t.commit()?;
             Ok::<_, StoreError>((reject(reason), Some(secret)))
         };
@@ -157,11 +168,17 @@ impl Wallet {
     ) -> Result<Decided, StoreError> {
         let t = self.store.begin()?;
         let rec = held_payment(&t, client_id, reference)?;
-        let key = t
-            .key(rec.payment.key_id)?
-            .ok_or_else(|| StoreError::Corrupt(format!("ledger names unknown key {}", rec.payment.key_id)))?;
+        let key = t.key(rec.payment.key_id)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("ledger names unknown key {}", rec.payment.key_id))
+        })?;
         let signature = sign(&t, &key, &rec.payment)?;
-        t.decide(client_id, reference, PaymentStatus::Signed, Some(signature), now)?;
+        t.decide(
+            client_id,
+            reference,
+            PaymentStatus::Signed,
+            Some(signature),
+            now,
+        )?;
         t.audit(
             now,
             &json!({"event": "approved", "client_id": client_id, "reference": reference,
@@ -328,8 +345,8 @@ fn dispatch(
                     (PaymentStatus::Denied, _) => reject(RejectReason::Denied),
                     (PaymentStatus::Signed, None) => {
                         return Err(StoreError::Corrupt(format!(
-                            "payment {reference} of client {client_id} is signed without a signature"
-                        )))
+                        "payment {reference} of client {client_id} is signed without a signature"
+                    )))
                     }
                 },
             };

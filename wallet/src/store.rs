@@ -208,7 +208,9 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Corrupt(format!("journal mode is {mode}, not wal")));
+        return Err(StoreError::Corrupt(format!(
+            "journal mode is {mode}, not wal"
+        )));
     }
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
     Ok(())
@@ -231,7 +233,9 @@ fn open_existing(path: &Path) -> Result<Connection> {
 
 fn meta(conn: &Connection, name: &str) -> Result<Option<Vec<u8>>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -300,7 +304,8 @@ impl Store {
             &meta(&conn, "kdf_params")?.ok_or_else(|| not_a_store("no KDF parameters"))?,
         )
         .map_err(|e| not_a_store(&format!("KDF parameters: {e}")))?;
-        let check = meta(&conn, "passphrase_check")?.ok_or_else(|| not_a_store("no check value"))?;
+        let check =
+            meta(&conn, "passphrase_check")?.ok_or_else(|| not_a_store("no check value"))?;
         let vault = Vault::derive(passphrase, &salt, &kdf)?;
         match vault.open(CHECK_AAD, &check) {
             Ok(p) if p[..] == *CHECK_PLAIN => {}
@@ -341,7 +346,9 @@ impl Store {
                 }))
             };
             if seq != expected_seq {
-                return broken(&format!("expected seq {expected_seq} (an entry is missing)"));
+                return broken(&format!(
+                    "expected seq {expected_seq} (an entry is missing)"
+                ));
             }
             if stored_prev != prev {
                 return broken("its prev is not the previous entry's link");
@@ -391,10 +398,29 @@ pub fn backup(path: &Path, out: &Path) -> Result<i32> {
     let mut dst = Connection::open(out)?;
     restrict_permissions(out)?;
     {
-        let b = rusqlite::backup::Backup::new(&src, &mut dst)?;
-        // One step copies the whole file under one read snapshot: a consistent copy even while
-        // the wallet commits (WAL readers do not block the writer).
-        b.run_to_completion(-1, Duration::ZERO, None)?;
+        use rusqlite::backup::{Backup, StepResult};
+        let b = Backup::new(&src, &mut dst)?;
+        // One step of all pages copies the file under one read snapshot: a consistent copy
+        // even while the wallet commits (WAL readers do not block the writer). Busy only
+        // happens while another connection checkpoints; retry for a bounded time.
+        let mut done = false;
+        for _ in 0..200 {
+            match b.step(-1)? {
+                StepResult::Done => {
+                    done = true;
+                    break;
+                }
+                StepResult::More | StepResult::Busy | StepResult::Locked => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        if !done {
+            return Err(StoreError::Corrupt(
+                "backup did not complete within 10 s".into(),
+            ));
+        }
     }
     let ok: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if ok != "ok" {
@@ -512,7 +538,9 @@ impl Txn<'_> {
             )
             .optional()?;
         row.map(|(sealed, counter)| {
-            let secret = self.vault.open_array::<32>(&client_aad(client_id), &sealed)?;
+            let secret = self
+                .vault
+                .open_array::<32>(&client_aad(client_id), &sealed)?;
             Ok((secret, from_sql(counter)))
         })
         .transpose()
@@ -559,7 +587,9 @@ impl Txn<'_> {
     pub fn new_key(&self, client_id: u32, now: Timestamp) -> Result<Option<KeyRecord>> {
         let next: i64 =
             self.tx
-                .query_row("SELECT COALESCE(MAX(key_id), 0) + 1 FROM keys", [], |r| r.get(0))?;
+                .query_row("SELECT COALESCE(MAX(key_id), 0) + 1 FROM keys", [], |r| {
+                    r.get(0)
+                })?;
         let Ok(key_id) = u32::try_from(next) else {
             return Ok(None);
         };
@@ -594,10 +624,9 @@ impl Txn<'_> {
             [key.key_id],
             |r| r.get(0),
         )?;
-        let bytes = self.vault.open_array::<32>(
-            &key_aad(key.key_id, key.client_id, &key.pubkey),
-            &sealed,
-        )?;
+        let bytes = self
+            .vault
+            .open_array::<32>(&key_aad(key.key_id, key.client_id, &key.pubkey), &sealed)?;
         let sk = SecretKey::from_slice(&bytes[..])
             .map_err(|_| StoreError::Corrupt(format!("key {}: secret key", key.key_id)))?;
         let kp = Keypair::from_secret_key(coldgate_tx::secp(), &sk);

@@ -15,7 +15,10 @@ use coldgate_sim::appliance::{self, ApplianceConfig};
 use coldgate_sim::BackendKind;
 
 #[derive(Parser, Debug)]
-#[command(name = "coldgate-appliance", about = "The coldgate verifier behind two links")]
+#[command(
+    name = "coldgate-appliance",
+    about = "The coldgate verifier behind two links"
+)]
 struct Args {
     /// Link towards the network side (converter-in): tcp:HOST:PORT, pty, serial:PATH, file:PATH.
     #[arg(long)]
@@ -47,20 +50,22 @@ struct Args {
 }
 
 fn parse_backend(s: &str) -> Result<BackendKind, String> {
-    BackendKind::from_name(s).ok_or_else(|| format!("{s:?}: expected golden, rusthdl, verilator or board"))
+    BackendKind::from_name(s)
+        .ok_or_else(|| format!("{s:?}: expected golden, rusthdl, verilator or board"))
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

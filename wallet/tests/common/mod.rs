@@ -120,7 +120,8 @@ pub struct Local {
 impl Local {
     pub fn new(name: &str, policy: Policy) -> Local {
         let scratch = Scratch::new(name);
-        let store = Store::init(&scratch.path("w.db"), PASSPHRASE.as_bytes(), &FAST_KDF, T0).unwrap();
+        let store =
+            Store::init(&scratch.path("w.db"), PASSPHRASE.as_bytes(), &FAST_KDF, T0).unwrap();
         Local {
             scratch,
             wallet: Wallet::new(store, policy),
@@ -172,7 +173,12 @@ pub fn payment(key_id: u32, amount: u64, change: u64) -> Payment {
 }
 
 /// One HTTP/1.1 POST (or any method) with `Connection: close`; returns status and body.
-pub fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let head = format!(

@@ -1,0 +1,32 @@
+//! Verilog text of the core and the board top.
+
+use rust_hdl::prelude::*;
+
+use crate::pair::ColdgatePair;
+
+/// Name of the core module (the harness's contract).
+pub const PAIR_MODULE: &str = "coldgate_pair";
+/// Name of the board top module.
+pub const BOARD_MODULE: &str = "coldgate_board";
+
+/// Verilog of `uut` with its top module named `name`; sub-modules are named
+/// `<name>$<path>` by rust-hdl, so they never collide across tops.
+///
+/// # Panics
+/// If rust-hdl's design checks fail (an unconnected or doubly driven signal): a bug in this
+/// crate's design, never a consequence of input. The crate's tests generate every top.
+pub fn generate<U: Block>(uut: &U, name: &str) -> String {
+    if let Err(e) = check_all(uut) {
+        panic!("{name} fails rust-hdl's design checks: {e:?}");
+    }
+    let mut defines = ModuleDefines::default();
+    uut.accept(name, &mut defines);
+    defines.defines()
+}
+
+/// The lane-pair core, module `coldgate_pair`, ports as in [`crate::harness`].
+pub fn pair_verilog() -> String {
+    let mut uut = ColdgatePair::new();
+    uut.connect_all();
+    generate(&uut, PAIR_MODULE)
+}
