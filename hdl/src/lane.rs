@@ -109,6 +109,7 @@ pub struct LaneCore {
     crc_ok: DFF<Bit>,
     hdr: DFF<Bits<HDR_BITS>>,
     spent: DFF<Bits<TOKEN_BITS>>,
+    tick_d: DFF<Bit>,
     // Verdict stage.
     v_pass: DFF<Bit>,
     v_drop: DFF<Bit>,
@@ -138,6 +139,9 @@ pub struct LaneCore {
     n_valid: DFF<Bit>,
     n_data: DFF<Bits<8>>,
     n_last: DFF<Bit>,
+    n_valid1: DFF<Bit>,
+    n_data1: DFF<Bits<8>>,
+    n_last1: DFF<Bit>,
     n_crc: DFF<Bits<32>>,
     n_reason: DFF<Bits<8>>,
     n_field: DFF<Bits<8>>,
@@ -213,6 +217,7 @@ pub struct LaneCore {
     n_adv: Signal<Local, Bit>,
     n_src: Signal<Local, Bits<3>>,
     n_byte: Signal<Local, Bits<8>>,
+    hdr_in: Signal<Local, Bits<8>>,
     ci0: Signal<Local, Bits<32>>,
     ci1: Signal<Local, Bits<32>>,
     ci2: Signal<Local, Bits<32>>,
@@ -237,7 +242,10 @@ impl LaneCore {
     /// The lane `config` describes, with its ROMs generated from spec's field table.
     pub fn new(config: LaneConfig) -> LaneCore {
         let burst = config.rate_burst.unwrap_or(0);
-        assert!(u64::from(burst) < 1 << TOKEN_BITS, "burst wider than the bucket");
+        assert!(
+            u64::from(burst) < 1 << TOKEN_BITS,
+            "burst wider than the bucket"
+        );
         let mut store = std::collections::BTreeMap::new();
         for slot in 0..config::LANE_SLOTS {
             let addr: Bits<STORE_ADDR_BITS> = (slot << OFFSET_BITS).to_bits();
@@ -285,6 +293,7 @@ impl LaneCore {
             crc_ok: Default::default(),
             hdr: Default::default(),
             spent: Default::default(),
+            tick_d: Default::default(),
             v_pass: Default::default(),
             v_drop: Default::default(),
             v_reason: Default::default(),
@@ -310,6 +319,9 @@ impl LaneCore {
             n_valid: Default::default(),
             n_data: Default::default(),
             n_last: Default::default(),
+            n_valid1: Default::default(),
+            n_data1: Default::default(),
+            n_last1: Default::default(),
             n_crc: Default::default(),
             n_reason: Default::default(),
             n_field: Default::default(),
@@ -381,6 +393,7 @@ impl LaneCore {
             n_adv: Default::default(),
             n_src: Default::default(),
             n_byte: Default::default(),
+            hdr_in: Default::default(),
             ci0: Default::default(),
             ci1: Default::default(),
             ci2: Default::default(),
@@ -420,6 +433,7 @@ impl Logic for LaneCore {
             crc_ok,
             hdr,
             spent,
+            tick_d,
             v_pass,
             v_drop,
             v_reason,
@@ -445,6 +459,9 @@ impl Logic for LaneCore {
             n_valid,
             n_data,
             n_last,
+            n_valid1,
+            n_data1,
+            n_last1,
             n_crc,
             n_reason,
             n_field,
@@ -489,8 +506,8 @@ impl Logic for LaneCore {
             self.fail_rom.next = self.lt_a.val() | self.gt_b.val();
         }
         if self.rule_check.val() == self.check_range.val() {
-            self.fail_rom.next = (self.lo_eff.val() & self.lt_a.val())
-                | (self.hi_eff.val() & self.gt_b.val());
+            self.fail_rom.next =
+                (self.lo_eff.val() & self.lt_a.val()) | (self.hi_eff.val() & self.gt_b.val());
         }
         self.restart.next = self.in_byte.val() == self.magic0.val();
         self.magic_at.next = self.magic0.val();
@@ -508,7 +525,8 @@ impl Logic for LaneCore {
         }
         self.crc_good.next = (self.rule_first.val() | self.crc_ok.q.val())
             & (self.in_byte.val() == !self.crc.q.val().get_bits::<8>(0));
-        self.tokens_empty.next = self.limited.val() & (self.spent.q.val() == self.burst.val());
+        self.tokens_empty.next =
+            self.limited.val() & (self.spent.q.val() == self.burst.val()) & !self.tick_d.q.val();
         // The end of a frame never fails a byte rule (its byte is CRC), so the verdict there
         // does not wait for the rule comparators.
         self.take.next = self.accept.val()
@@ -561,9 +579,8 @@ impl Logic for LaneCore {
         // Rule ROM, read one byte ahead of `rule_cur`: it shows the rule of `pos + 1`, and
         // moves on to `pos + 2` when a byte is accepted. The type row only matters from the
         // body on, long after the type byte.
-        self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(
-            self.type_index.q.val(),
-        ) << 8)
+        self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val())
+            << 8)
             | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 1);
 
         // Store writes (offset 0 keeps MAGIC[0], see the module doc).
@@ -588,10 +605,9 @@ impl Logic for LaneCore {
         }
 
         if self.accept.val() {
-            self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(
-                self.type_index.q.val(),
-            ) << 8)
-                | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 2);
+            self.rules.address.next =
+                (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
+                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 2);
             self.rule_cur.d.next = self.rules.data.val();
             if self.rule_type.val() {
                 self.type_index.d.next = self.in_byte.val().get_bits::<TYPE_BITS>(0);
@@ -607,10 +623,6 @@ impl Logic for LaneCore {
                     self.crc.d.next = self.crc.q.val() >> 8;
                     self.crc_ok.d.next = self.crc_good.val();
                 }
-            }
-            if self.rule_capture.val() {
-                self.hdr.d.next =
-                    (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.in_byte.val());
             }
             if self.rule_end.val() {
                 self.pos.d.next = 0.into();
@@ -629,12 +641,16 @@ impl Logic for LaneCore {
             }
         }
 
-        // Token bucket: the verdict above, then this clock's tick.
+        // Token bucket, counted in spent tokens so that zero is full. A clock's take (its
+        // verdict, `v_pass` one clock later) and tick (`tick_d` one clock later) apply
+        // together, take first; the verdict itself sees the previous clock's tick through
+        // `tokens_empty`. Two verdicts are a frame apart, so no take is ever pending then.
+        self.tick_d.d.next = self.tick.val();
         if self.limited.val() {
-            if self.take.val() & !self.tick.val() {
+            if self.v_pass.q.val() & !self.tick_d.q.val() {
                 self.spent.d.next = self.spent.q.val() + 1;
             }
-            if self.tick.val() & !self.take.val() & self.spent.q.val().any() {
+            if self.tick_d.q.val() & !self.v_pass.q.val() & self.spent.q.val().any() {
                 self.spent.d.next = self.spent.q.val() - 1;
             }
         }
@@ -708,9 +724,9 @@ impl Logic for LaneCore {
         self.pass_valid.next = self.r_active.q.val();
         self.pass_last.next = self.r_last.q.val();
 
-        // NOTICE generator: one byte per clock into a one-byte output register.
-        self.n_adv.next =
-            self.n_busy.q.val() & (!self.n_valid.q.val() | self.notice_ready.val());
+        // NOTICE generator: one byte per clock into a two-byte output queue (head `n_*`,
+        // second `n_*1`), so generating never waits on this clock's `notice_ready`.
+        self.n_adv.next = self.n_busy.q.val() & !self.n_valid1.q.val();
         self.template.address.next = self.n_off.q.val() + 1;
         self.n_src.next = self.n_word.q.val().get_bits::<3>(8);
         self.n_byte.next = self.n_word.q.val().get_bits::<8>(0);
@@ -732,6 +748,19 @@ impl Logic for LaneCore {
         if self.n_src.val() == self.src_crc.val() {
             self.n_byte.next = !self.n_crc.q.val().get_bits::<8>(0);
         }
+        // The kept client id and counter: shifted in while a frame's header arrives, shifted
+        // out while its NOTICE is written (never both: a frame waits for the NOTICE before
+        // its header, see `ready`).
+        self.hdr_in.next = 0.into();
+        if self.rule_capture.val() {
+            self.hdr_in.next = self.in_byte.val();
+        }
+        if (self.accept.val() & self.rule_capture.val())
+            | (self.n_adv.val() & (self.n_src.val() == self.src_header.val()))
+        {
+            self.hdr.d.next = (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.hdr_in.val());
+        }
+
         self.cn0.next = self.n_crc.q.val() ^ bit_cast::<32, 8>(self.n_byte.val());
         self.cn1.next = self.cn0.val() >> 1;
         if self.cn0.val().get_bit(0) {
@@ -766,20 +795,32 @@ impl Logic for LaneCore {
             self.cn8.next = (self.cn7.val() >> 1) ^ self.crc_poly.val();
         }
         if self.n_valid.q.val() & self.notice_ready.val() {
-            self.n_valid.d.next = false;
+            self.n_valid.d.next = self.n_valid1.q.val();
+            self.n_data.d.next = self.n_data1.q.val();
+            self.n_last.d.next = self.n_last1.q.val();
+            self.n_valid1.d.next = false;
+            if self.n_adv.val() {
+                self.n_valid.d.next = true;
+                self.n_data.d.next = self.n_byte.val();
+                self.n_last.d.next = self.n_word.q.val().get_bit(11);
+            }
+        } else if self.n_adv.val() {
+            if self.n_valid.q.val() {
+                self.n_valid1.d.next = true;
+                self.n_data1.d.next = self.n_byte.val();
+                self.n_last1.d.next = self.n_word.q.val().get_bit(11);
+            } else {
+                self.n_valid.d.next = true;
+                self.n_data.d.next = self.n_byte.val();
+                self.n_last.d.next = self.n_word.q.val().get_bit(11);
+            }
         }
         if self.n_adv.val() {
-            self.n_valid.d.next = true;
-            self.n_data.d.next = self.n_byte.val();
-            self.n_last.d.next = self.n_word.q.val().get_bit(11);
             self.n_off.d.next = self.n_off.q.val() + 1;
             self.n_word.d.next = self.template.data.val();
             self.n_crc.d.next = self.cn8.val();
             if self.n_src.val() == self.src_crc.val() {
                 self.n_crc.d.next = self.n_crc.q.val() >> 8;
-            }
-            if self.n_src.val() == self.src_header.val() {
-                self.hdr.d.next = self.hdr.q.val() << 8;
             }
             if self.n_word.q.val().get_bit(11) {
                 self.n_busy.d.next = false;
@@ -810,6 +851,7 @@ impl Logic for LaneCore {
             self.crc_ok.d.next = false;
             self.hdr.d.next = 0.into();
             self.spent.d.next = 0.into();
+            self.tick_d.d.next = false;
             self.v_pass.d.next = false;
             self.v_drop.d.next = false;
             self.v_reason.d.next = 0.into();
@@ -835,6 +877,9 @@ impl Logic for LaneCore {
             self.n_valid.d.next = false;
             self.n_data.d.next = 0.into();
             self.n_last.d.next = false;
+            self.n_valid1.d.next = false;
+            self.n_data1.d.next = 0.into();
+            self.n_last1.d.next = false;
             self.n_crc.d.next = 0.into();
             self.n_reason.d.next = 0.into();
             self.n_field.d.next = 0.into();

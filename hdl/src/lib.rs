@@ -12,14 +12,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod board;
 pub mod harness;
 pub mod lane;
 pub mod merge;
 pub mod pair;
 pub mod rules;
 pub mod sim;
+pub mod uart;
 
 pub use sim::RustHdlPair;
 pub mod verilog;
 
-pub use verilog::pair_verilog;
+pub use verilog::{board_verilog, pair_verilog, try_board_verilog};

@@ -90,7 +90,10 @@ pub fn type_index(t: u8) -> u32 {
 /// the crate's tests catch that, never input.
 pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
     let types = field::lane_types(lane);
-    assert!(types.len() <= 1 << TYPE_BITS, "more lane types than the ROM indexes");
+    assert!(
+        types.len() <= 1 << TYPE_BITS,
+        "more lane types than the ROM indexes"
+    );
     let mut seen = [false; 1 << TYPE_BITS];
     for &t in types {
         let i = type_index(t) as usize;
@@ -132,7 +135,11 @@ pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
                     CHECK_EQ,
                     rule.a,
                     0,
-                    if hunting { 0 } else { DropReason::BadConst as u32 },
+                    if hunting {
+                        0
+                    } else {
+                        DropReason::BadConst as u32
+                    },
                 ),
                 ByteKind::Zero => (CHECK_EQ, 0, 0, DropReason::ReservedNonZero as u32),
                 ByteKind::OneOf => (CHECK_SET, rule.a, rule.b, DropReason::NotInSet as u32),

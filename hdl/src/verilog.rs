@@ -30,3 +30,26 @@ pub fn pair_verilog() -> String {
     uut.connect_all();
     generate(&uut, PAIR_MODULE)
 }
+
+/// The board top, module `coldgate_board`, for `baud` on its UARTs (see [`crate::board`]).
+///
+/// # Panics
+/// If `baud` is not usable at the board clock; [`try_board_verilog`] returns the reason
+/// instead (the CLI uses it). [`config::DEFAULT_BAUD`](coldgate_spec::config::DEFAULT_BAUD)
+/// and 12.5 Mbaud are usable.
+pub fn board_verilog(baud: u32) -> String {
+    match try_board_verilog(baud) {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The board top's Verilog, or why `baud` cannot be used.
+pub fn try_board_verilog(baud: u32) -> Result<String, crate::board::BaudError> {
+    crate::board::board_files(baud).map(|(v, _)| v)
+}
+
+/// The board's pin constraints for nextpnr (`--pcf`).
+pub fn board_pcf(baud: u32) -> Result<String, crate::board::BaudError> {
+    crate::board::board_files(baud).map(|(_, p)| p)
+}

@@ -21,10 +21,17 @@
 #include <new>
 #include <vector>
 
-#include "Vcoldgate_pair.h"
+// Compiled twice by build.rs, through wrappers that define:
+//   CG_MODEL      the Verilated class (Vcoldgate_pair, or Vcoldgate_pair_traced built with --trace)
+//   CG_TRACE      1 when CG_MODEL can trace (tracing costs a third of the speed even when off)
+//   CG_FN(name)   the exported name of each entry point (cg_pair_NAME, cg_pair_traced_NAME)
+// and include the model's header first. The raw bench exists in the untraced build only.
+
 #include "cg_ports.h"
 #include "verilated.h"
+#if CG_TRACE
 #include "verilated_vcd_c.h"
+#endif
 
 extern "C" {
 
@@ -89,14 +96,16 @@ namespace {
 
 struct Pair {
     std::unique_ptr<VerilatedContext> ctx;
-    std::unique_ptr<Vcoldgate_pair> m;
+    std::unique_ptr<CG_MODEL> m;
+#if CG_TRACE
     std::unique_ptr<VerilatedVcdC> vcd;
+#endif
     uint64_t cycle = 0;
     std::vector<uint8_t> u_out;
     std::vector<uint8_t> t_out;
 };
 
-inline void read_counters(const Vcoldgate_pair* m, uint32_t* out) {
+inline void read_counters(const CG_MODEL* m, uint32_t* out) {
     size_t i = 0;
 #define CG_READ(name) out[i++] = m->name;
     CG_COUNTERS(CG_READ)
@@ -104,7 +113,12 @@ inline void read_counters(const Vcoldgate_pair* m, uint32_t* out) {
 }
 
 inline void dump(Pair* p, uint64_t half) {
+#if CG_TRACE
     if (p->vcd) p->vcd->dump(2 * p->cycle + half);
+#else
+    (void)p;
+    (void)half;
+#endif
 }
 
 // The rising edge that ends the current cycle.
@@ -112,7 +126,6 @@ inline void edge(Pair* p) {
     p->m->clock = 1;
     p->m->eval();
     dump(p, 1);
-    if (p->vcd) p->vcd->flush();
     p->cycle++;
 }
 
@@ -122,13 +135,18 @@ inline bool bit(uint32_t mask, uint64_t cycle) { return (mask >> (cycle % 32)) &
 
 extern "C" {
 
-// Creates a model; `vcd_path` may be null (no tracing). Returns null on failure.
-void* cg_pair_new(const char* vcd_path) {
+// Creates a model; `vcd_path` may be null (no tracing; the untraced build accepts nothing
+// else). Returns null on failure.
+void* CG_FN(new)(const char* vcd_path) {
+#if !CG_TRACE
+    if (vcd_path) return nullptr;
+#endif
     auto* p = new (std::nothrow) Pair();
     if (!p) return nullptr;
     p->ctx = std::make_unique<VerilatedContext>();
     p->ctx->traceEverOn(vcd_path != nullptr);
-    p->m = std::make_unique<Vcoldgate_pair>(p->ctx.get(), "coldgate_pair");
+    p->m = std::make_unique<CG_MODEL>(p->ctx.get(), "coldgate_pair");
+#if CG_TRACE
     if (vcd_path) {
         p->vcd = std::make_unique<VerilatedVcdC>();
         p->m->trace(p->vcd.get(), 99);
@@ -139,19 +157,22 @@ void* cg_pair_new(const char* vcd_path) {
             return nullptr;
         }
     }
+#endif
     return p;
 }
 
-void cg_pair_free(void* handle) {
+void CG_FN(free)(void* handle) {
     auto* p = static_cast<Pair*>(handle);
     if (!p) return;
     p->m->final();
+#if CG_TRACE
     if (p->vcd) p->vcd->close();
+#endif
     delete p;
 }
 
 // One clock: apply `in`, settle, sample into `out`, rising edge.
-void cg_pair_cycle(void* handle, const CgPairIn* in, CgPairOut* out) {
+void CG_FN(cycle)(void* handle, const CgPairIn* in, CgPairOut* out) {
     auto* p = static_cast<Pair*>(handle);
     auto* m = p->m.get();
     m->clock = 0;
@@ -176,17 +197,17 @@ void cg_pair_cycle(void* handle, const CgPairIn* in, CgPairOut* out) {
 }
 
 // Holds reset high for `cycles` clocks with both inputs idle and both outputs ready.
-void cg_pair_reset(void* handle, uint32_t cycles) {
+void CG_FN(reset)(void* handle, uint32_t cycles) {
     CgPairIn in{};
     in.reset = 1;
     in.u_out_ready = 1;
     in.t_out_ready = 1;
     CgPairOut out{};
-    for (uint32_t i = 0; i < cycles; i++) cg_pair_cycle(handle, &in, &out);
+    for (uint32_t i = 0; i < cycles; i++) CG_FN(cycle)(handle, &in, &out);
 }
 
 // Runs one batch (see the file comment). Output pointers stay valid until the next call.
-void cg_pair_run(void* handle, const CgBatch* b, CgBatchResult* r) {
+void CG_FN(run)(void* handle, const CgBatch* b, CgBatchResult* r) {
     auto* p = static_cast<Pair*>(handle);
     auto* m = p->m.get();
     p->u_out.clear();
@@ -265,7 +286,12 @@ void cg_pair_run(void* handle, const CgBatch* b, CgBatchResult* r) {
     r->cycles = cycles;
     r->complete = complete;
     read_counters(m, r->counters);
+#if CG_TRACE
+    if (p->vcd) p->vcd->flush();
+#endif
 }
+
+#if !CG_TRACE
 
 // The plain C++ baseline for the bench: a fresh model, `n` copies of `frame` offered back to
 // back on the untrusted side with one tick after each (the same schedule the batched API
@@ -273,7 +299,7 @@ void cg_pair_run(void* handle, const CgBatch* b, CgBatchResult* r) {
 // seen on both sides, so the caller can check every frame came out.
 uint64_t cg_raw_bench(const uint8_t* frame, size_t len, uint64_t n) {
     VerilatedContext ctx;
-    Vcoldgate_pair m(&ctx, "coldgate_pair");
+    CG_MODEL m(&ctx, "coldgate_pair");
     m.u_out_ready = 1;
     m.t_out_ready = 1;
     m.reset = 1;
@@ -319,5 +345,6 @@ uint64_t cg_raw_bench(const uint8_t* frame, size_t len, uint64_t n) {
     m.final();
     return out;
 }
+#endif  // !CG_TRACE
 
 }  // extern "C"

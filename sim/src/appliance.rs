@@ -39,6 +39,8 @@ pub struct ApplianceConfig {
     /// The board's UART devices (board backend only).
     pub board_untrusted: Option<String>,
     pub board_trusted: Option<String>,
+    /// The board's status UART (optional): counter snapshots.
+    pub board_status: Option<String>,
     pub board_baud: u32,
     pub stats_every: Duration,
 }
@@ -61,7 +63,12 @@ fn make_backend(cfg: &ApplianceConfig) -> anyhow::Result<Box<dyn Backend>> {
             let (Some(u), Some(t)) = (&cfg.board_untrusted, &cfg.board_trusted) else {
                 anyhow::bail!("the board backend needs --board-untrusted and --board-trusted");
             };
-            Box::new(crate::BoardBackend::open(u, t, cfg.board_baud)?)
+            Box::new(crate::BoardBackend::open_with_status(
+                u,
+                t,
+                cfg.board_status.as_deref(),
+                cfg.board_baud,
+            )?)
         }
     })
 }
@@ -332,4 +339,31 @@ pub async fn run(
         Err(_) => anyhow::bail!("the backend thread panicked"),
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coldgate_spec::golden::notice_frame;
+    use coldgate_spec::vectors::{sample_bodies, sealed};
+    use coldgate_spec::Notice;
+
+    #[test]
+    fn wire_counters_follow_the_frames_seen() {
+        let mut o = Observed::default();
+        let (_, request) = sample_bodies()[0];
+        o.count(Side::Trusted, &classify(&sealed(1, request)));
+        o.count(Side::Untrusted, &classify(&sealed(2, sample_bodies()[5].1)));
+        let notice = Notice {
+            reason: DropReason::BadCrc,
+            field: 9,
+            lane: LaneId::Request,
+            readable: false,
+        };
+        o.count(Side::Untrusted, &classify(&notice_frame(0, 0, notice)));
+        assert_eq!(
+            format_counters(&o.0),
+            "request: passed 1 bad_crc 1; response: passed 1"
+        );
+    }
 }

@@ -190,6 +190,8 @@ pub enum BackendError {
         #[source]
         source: serialport::Error,
     },
+    #[error("serial i/o on the status UART: {0}")]
+    Status(#[source] std::io::Error),
     #[error("serial i/o on the {side} side: {source}")]
     Io {
         side: Side,
@@ -266,5 +268,48 @@ impl Schedule {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coldgate_spec::DropReason;
+
+    #[test]
+    fn backend_names_round_trip() {
+        for k in BackendKind::ALL {
+            assert_eq!(BackendKind::from_name(k.name()), Some(k));
+        }
+        assert_eq!(BackendKind::from_name("fpga"), None);
+        assert!(!BackendKind::Board.host_ticks());
+        assert!(BackendKind::Verilator.host_ticks());
+    }
+
+    #[test]
+    fn counter_ports_map_to_reasons_by_value() {
+        let mut ports = [[0u32; 1 + DropReason::ALL.len()]; 2];
+        ports[0][0] = 5;
+        ports[0][DropReason::BadCrc as usize] = 2;
+        ports[1][DropReason::NotInSet as usize] = 3;
+        let c = PairCounters::from_ports(&ports);
+        assert_eq!(c.request.passed, 5);
+        assert_eq!(c.request.dropped(DropReason::BadCrc), 2);
+        assert_eq!(c.response.dropped(DropReason::NotInSet), 3);
+        assert_eq!(c.response.total_dropped(), 3);
+        assert_eq!(c.lane(LaneId::Response), &c.response);
+    }
+
+    #[test]
+    fn sides_and_lanes() {
+        for side in Side::BOTH {
+            assert_eq!(Side::of_input_lane(side.input_lane()), side);
+        }
+        assert_eq!(Side::Untrusted.input_lane(), LaneId::Request);
+    }
+
+    #[test]
+    fn default_schedule_is_valid() {
+        assert!(Schedule::default().validate().is_ok());
     }
 }

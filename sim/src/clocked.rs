@@ -189,3 +189,22 @@ impl<C: PairClock> Backend for ClockedBackend<C> {
         Ok(self.counters)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consuming_moves_tick_positions_along() {
+        let mut p = Pending::default();
+        p.push(Side::Untrusted, &[1, 2, 3]);
+        p.tick();
+        p.push(Side::Trusted, &[9]);
+        p.push(Side::Untrusted, &[4]);
+        p.tick();
+        assert_eq!(p.ticks, vec![(3, 0), (4, 1)]);
+        p.consume(3, 0, 1);
+        assert_eq!((p.u.as_slice(), p.t.as_slice()), (&[4][..], &[9][..]));
+        assert_eq!(p.ticks, vec![(1, 1)]);
+    }
+}

@@ -79,7 +79,58 @@ extern "C" {
     fn cg_pair_cycle(handle: *mut c_void, i: *const CgPairIn, o: *mut CgPairOut);
     fn cg_pair_reset(handle: *mut c_void, cycles: u32);
     fn cg_pair_run(handle: *mut c_void, b: *const CgBatch, r: *mut CgBatchResult);
+    fn cg_pair_traced_new(vcd_path: *const c_char) -> *mut c_void;
+    fn cg_pair_traced_free(handle: *mut c_void);
+    fn cg_pair_traced_cycle(handle: *mut c_void, i: *const CgPairIn, o: *mut CgPairOut);
+    fn cg_pair_traced_reset(handle: *mut c_void, cycles: u32);
+    fn cg_pair_traced_run(handle: *mut c_void, b: *const CgBatch, r: *mut CgBatchResult);
     fn cg_raw_bench(frame: *const u8, len: usize, n: u64) -> u64;
+    fn cg_board_new(vcd_path: *const c_char) -> *mut c_void;
+    fn cg_board_free(handle: *mut c_void);
+    #[allow(clippy::too_many_arguments)]
+    fn cg_board_run(
+        handle: *mut c_void,
+        n: usize,
+        rst_n: *const u8,
+        u_rx: *const u8,
+        t_rx: *const u8,
+        u_tx: *mut u8,
+        t_tx: *mut u8,
+        s_tx: *mut u8,
+    ) -> u8;
+}
+
+/// The entry points of one build of the shim (the model is built plain and traced).
+struct Api {
+    new: unsafe extern "C" fn(*const c_char) -> *mut c_void,
+    free: unsafe extern "C" fn(*mut c_void),
+    cycle: unsafe extern "C" fn(*mut c_void, *const CgPairIn, *mut CgPairOut),
+    reset: unsafe extern "C" fn(*mut c_void, u32),
+    run: unsafe extern "C" fn(*mut c_void, *const CgBatch, *mut CgBatchResult),
+}
+
+static PLAIN: Api = Api {
+    new: cg_pair_new,
+    free: cg_pair_free,
+    cycle: cg_pair_cycle,
+    reset: cg_pair_reset,
+    run: cg_pair_run,
+};
+
+static TRACED: Api = Api {
+    new: cg_pair_traced_new,
+    free: cg_pair_traced_free,
+    cycle: cg_pair_traced_cycle,
+    reset: cg_pair_traced_reset,
+    run: cg_pair_traced_run,
+};
+
+/// `Some(None)` for no path, `None` for a path with an interior NUL.
+fn c_path(p: Option<&Path>) -> Option<Option<CString>> {
+    match p {
+        Some(p) => Some(Some(CString::new(p.as_os_str().as_encoded_bytes()).ok()?)),
+        None => Some(None),
+    }
 }
 
 /// A batch for [`PairModel::run`]: borrowed input plus the schedule (see `csrc/pair_shim.cpp`).
@@ -111,6 +162,7 @@ pub struct BatchResult {
 
 /// One Verilated `coldgate_pair`. Not `Send`: the model stays on the thread that made it.
 pub struct PairModel {
+    api: &'static Api,
     handle: *mut c_void,
     _not_send: PhantomData<*mut ()>,
 }
@@ -119,15 +171,14 @@ impl PairModel {
     /// A fresh model, optionally tracing every signal to a VCD file. `None` when the model or
     /// the trace file could not be created.
     pub fn new(vcd: Option<&Path>) -> Option<PairModel> {
-        let path = match vcd {
-            Some(p) => Some(CString::new(p.as_os_str().as_encoded_bytes()).ok()?),
-            None => None,
-        };
+        let path = c_path(vcd)?;
         let ptr = path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
+        let api = if vcd.is_some() { &TRACED } else { &PLAIN };
         // SAFETY: `ptr` is null or a NUL-terminated string that outlives the call; the shim
         // copies what it needs and returns null on failure, which we check.
-        let handle = unsafe { cg_pair_new(ptr) };
+        let handle = unsafe { (api.new)(ptr) };
         (!handle.is_null()).then_some(PairModel {
+            api,
             handle,
             _not_send: PhantomData,
         })
@@ -137,13 +188,13 @@ impl PairModel {
         let mut o = CgPairOut::default();
         // SAFETY: `handle` is a live model owned by `self` (freed only in Drop); `i` and `o`
         // are valid for the call and laid out as the shim's structs (repr(C), same fields).
-        unsafe { cg_pair_cycle(self.handle, i, &mut o) };
+        unsafe { (self.api.cycle)(self.handle, i, &mut o) };
         o
     }
 
     pub fn reset(&mut self, cycles: u32) {
         // SAFETY: `handle` is a live model owned by `self`.
-        unsafe { cg_pair_reset(self.handle, cycles) };
+        unsafe { (self.api.reset)(self.handle, cycles) };
     }
 
     /// Runs one batch, appending output bytes to `u_out` and `t_out`. Refuses tick positions
@@ -195,7 +246,7 @@ impl PairModel {
         // call with its exact length; the shim reads tick entries only below `n_ticks` and
         // input bytes only below each tick's position, which the loop above kept within the
         // slices.
-        unsafe { cg_pair_run(self.handle, &raw, &mut r) };
+        unsafe { (self.api.run)(self.handle, &raw, &mut r) };
         // SAFETY: the shim returns pointers into vectors it owns, valid with these lengths
         // until the next call on this handle; we copy them out before returning. A length of
         // zero may come with a null or dangling pointer, so those are not dereferenced.
@@ -226,8 +277,9 @@ impl PairModel {
 
 impl Drop for PairModel {
     fn drop(&mut self) {
-        // SAFETY: `handle` came from `cg_pair_new`, is non-null and is freed exactly once here.
-        unsafe { cg_pair_free(self.handle) };
+        // SAFETY: `handle` came from this API's `new`, is non-null and is freed exactly once,
+        // here, by the same build of the shim.
+        unsafe { (self.api.free)(self.handle) };
     }
 }
 
@@ -237,4 +289,78 @@ pub fn raw_bench(frame: &[u8], n: u64) -> u64 {
     // SAFETY: `frame` is a live slice whose pointer and length are passed together; the shim
     // only reads it.
     unsafe { cg_raw_bench(frame.as_ptr(), frame.len(), n) }
+}
+
+/// Pin levels leaving the board top, one entry per clock (0 or 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BoardPins {
+    pub untrusted_tx: Vec<u8>,
+    pub trusted_tx: Vec<u8>,
+    pub status_tx: Vec<u8>,
+    /// The LEDs after the last clock.
+    pub leds: u8,
+}
+
+/// One Verilated `coldgate_board` (the Alchitry Cu top with its UARTs), driven pin by pin.
+pub struct BoardModel {
+    handle: *mut c_void,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl BoardModel {
+    /// A fresh board, reset released and rx lines idle (high), optionally tracing to a VCD.
+    pub fn new(vcd: Option<&Path>) -> Option<BoardModel> {
+        let path = c_path(vcd)?;
+        let ptr = path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
+        // SAFETY: `ptr` is null or a NUL-terminated string that outlives the call; null comes
+        // back on failure and is checked.
+        let handle = unsafe { cg_board_new(ptr) };
+        (!handle.is_null()).then_some(BoardModel {
+            handle,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Runs one clock per entry of `untrusted_rx` and `trusted_rx` (levels, low bit used),
+    /// with the reset button at `rst_n` levels when given. `None` when the lengths differ.
+    pub fn run(
+        &mut self,
+        rst_n: Option<&[u8]>,
+        untrusted_rx: &[u8],
+        trusted_rx: &[u8],
+    ) -> Option<BoardPins> {
+        let n = untrusted_rx.len();
+        if trusted_rx.len() != n || rst_n.is_some_and(|r| r.len() != n) {
+            return None;
+        }
+        let mut pins = BoardPins {
+            untrusted_tx: vec![0; n],
+            trusted_tx: vec![0; n],
+            status_tx: vec![0; n],
+            leds: 0,
+        };
+        // SAFETY: `handle` is a live board owned by `self`; every input slice holds `n`
+        // levels (checked above) and every output vector was allocated with `n` entries; the
+        // shim touches exactly indices below `n`.
+        pins.leds = unsafe {
+            cg_board_run(
+                self.handle,
+                n,
+                rst_n.map_or(std::ptr::null(), <[u8]>::as_ptr),
+                untrusted_rx.as_ptr(),
+                trusted_rx.as_ptr(),
+                pins.untrusted_tx.as_mut_ptr(),
+                pins.trusted_tx.as_mut_ptr(),
+                pins.status_tx.as_mut_ptr(),
+            )
+        };
+        Some(pins)
+    }
+}
+
+impl Drop for BoardModel {
+    fn drop(&mut self) {
+        // SAFETY: `handle` came from `cg_board_new`, is non-null and is freed exactly once here.
+        unsafe { cg_board_free(self.handle) };
+    }
 }

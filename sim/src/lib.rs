@@ -3,6 +3,23 @@
 //! a real board; the differential tests between them; and the `coldgate-appliance` process.
 //!
 //! Unsafe code lives only in the private FFI module, next to the C++ shim it calls.
+//!
+//! * [`Backend`]: push bytes per [`Side`], [`Backend::tick`], [`Backend::advance`] to collect
+//!   the bytes leaving each side, [`Backend::counters`];
+//! * [`GoldenBackend`], [`rusthdl_backend`], [`VerilatorBackend`] (batched: one FFI call runs
+//!   a whole batch of clocks), [`BoardBackend`] (serial ports; counters only through the
+//!   board's status UART);
+//! * [`ClockedBackend`] drives any `coldgate_hdl::harness::PairClock` with the same cycle
+//!   schedule as the C++ batch loop ([`Schedule`]: idle insertion, backpressure, tick settle);
+//! * [`verilator::BoardModel`]: the board top with its UARTs, pin by pin;
+//! * [`appliance`]: what `coldgate-appliance` runs.
+//!
+//! ```text
+//! coldgate-appliance --backend verilator --untrusted tcp:127.0.0.1:7101 --trusted pty \
+//!     --pty-paths /tmp/endpoints      # lines: "untrusted tcp 127.0.0.1:7101", "trusted pty /dev/pts/3"
+//! coldgate-appliance --backend board --untrusted pty --trusted pty \
+//!     --board-untrusted /dev/ttyUSB0 --board-trusted /dev/ttyUSB1 [--board-status /dev/ttyUSB2]
+//! ```
 
 #![deny(unsafe_code)]
 

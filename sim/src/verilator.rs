@@ -8,6 +8,11 @@ use coldgate_hdl::harness::{PairClock, PairIn, PairOut, COUNTER_NAMES};
 use crate::backend::{Backend, BackendError, BackendKind, Output, PairCounters, Schedule, Side};
 use crate::clocked::{Pending, RESET_CYCLES};
 use crate::ffi::{Batch, CgPairIn, CgTick, PairModel};
+pub use crate::ffi::{BoardModel, BoardPins};
+
+/// The UART rate the Verilated board top was generated for (clocks per bit from
+/// `coldgate_hdl::board::divisor` of it).
+pub const BOARD_MODEL_BAUD: u32 = coldgate_spec::config::DEFAULT_BAUD;
 
 /// Cycles per FFI call before the Rust side checks for progress.
 const CHUNK_CYCLES: u64 = 1 << 20;

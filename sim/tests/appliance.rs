@@ -50,7 +50,11 @@ impl Drop for TempDir {
 
 impl Appliance {
     fn start(backend: &str, untrusted: &str, trusted: &str, extra: &[&str]) -> Appliance {
-        let dir = TempDir::new(&format!("{backend}-{}", untrusted.replace(':', "_")));
+        let tag: String = format!("{backend}-{untrusted}-{trusted}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let dir = TempDir::new(&tag);
         let endpoints_file = dir.0.join("endpoints");
         let mut child = Command::new(env!("CARGO_BIN_EXE_coldgate-appliance"))
             .args([
@@ -311,6 +315,48 @@ fn board_over_tcp() {
 #[test]
 fn verilator_over_pty() {
     over_pty("verilator");
+}
+
+/// Frames on removable media: the untrusted side as files, appended and tailed.
+#[test]
+fn verilator_over_files() {
+    let dir = TempDir::new("file-link");
+    let base = dir.0.join("untrusted");
+    let spec = format!("file:{}", base.display());
+    let app = Appliance::start("verilator", &spec, "tcp:127.0.0.1:0", &[]);
+    let (_, addr) = app.endpoint("trusted").clone();
+    let t = TcpStream::connect(addr).expect("connect");
+    let t_read = frame_reader(t.try_clone().expect("clone"));
+    let mut app = app;
+    app.wait_log("peer connected");
+    let inbox = base.with_extension("in");
+    let outbox = base.with_extension("out");
+    let request = sealed(51, Body::SignPayment(sample_payment()));
+    let dropped = bad_crc(sealed(52, Body::SignPayment(sample_payment())));
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(&inbox)
+        .expect("the appliance created the inbox");
+    f.write_all(&[&request[..], &dropped[..]].concat()).expect("append");
+    drop(f);
+    assert_eq!(next_frame(&t_read, "request on the trusted side"), request);
+    let deadline = Instant::now() + PATIENCE;
+    let notice = loop {
+        let out = std::fs::read(&outbox).unwrap_or_default();
+        if out.len() >= FRAME_LEN {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "no NOTICE in {}", outbox.display());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(notice.len(), FRAME_LEN, "exactly one NOTICE");
+    let notice: Wire = notice.try_into().expect("one frame");
+    assert!(matches!(
+        classify(&notice),
+        OutFrame::Notice { notice: n, counter: 52, .. } if n.reason == DropReason::BadCrc
+    ));
+    let last = app.stop();
+    assert!(last.contains("request: passed 1 bad_crc 1; response: passed 0"), "{last}");
 }
 
 #[test]

@@ -60,6 +60,45 @@ fn board_backend_over_serial_devices() {
     assert!(got.is_empty(), "nothing else arrived: {got:?}");
 }
 
+/// With the status UART open, counters come from the board's snapshots.
+#[test]
+fn board_counters_from_the_status_uart() {
+    use coldgate_hdl::board::STATUS_SYNC;
+    use coldgate_hdl::harness::COUNTER_NAMES;
+    use std::io::Write;
+
+    let (u_master, _u_slave, u_path) = pty();
+    let (t_master, _t_slave, t_path) = pty();
+    let (mut s_master, _s_slave, s_path) = pty();
+    fake_board(u_master, t_master);
+    let mut b = BoardBackend::open_with_status(
+        &u_path,
+        &t_path,
+        Some(&s_path),
+        coldgate_spec::config::DEFAULT_BAUD,
+    )
+    .expect("open the board's UARTs");
+    assert!(b.counters().is_err(), "no snapshot yet");
+    let mut snapshot = STATUS_SYNC.to_vec();
+    for i in 0..2 * COUNTER_NAMES.len() as u32 {
+        snapshot.extend_from_slice(&(i * 10).to_le_bytes());
+    }
+    // Two snapshots: the first is confirmed by the second's sync.
+    s_master.write_all(&[&snapshot[..], &snapshot[..]].concat()).expect("status bytes");
+    let deadline = Instant::now() + PATIENCE;
+    let c = loop {
+        b.advance().expect("advance");
+        if let Ok(c) = b.counters() {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "no snapshot parsed");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    assert_eq!(c.request.passed, 0);
+    assert_eq!(c.request.dropped(DropReason::BadConst), 10);
+    assert_eq!(c.response.passed, 10 * COUNTER_NAMES.len() as u32);
+}
+
 #[test]
 fn board_backend_reports_a_missing_device() {
     let err = BoardBackend::open("/dev/coldgate-no-such-uart", "/dev/null", 9600)

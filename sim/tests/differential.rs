@@ -152,6 +152,19 @@ fn chunk() -> impl Strategy<Value = Vec<u8>> {
             let w: coldgate_spec::Wire = w.try_into().expect("frame");
             patched(w, i..i + 1, &[x]).to_vec()
         }),
+        // A whole field at its extreme, CRC fixed: ids, counters and amounts out of range.
+        2 => (valid(), 0..4usize, any::<bool>()).prop_map(|(w, f, high)| {
+            let w: coldgate_spec::Wire = w.try_into().expect("frame");
+            let at = [
+                field::header::CLIENT_ID,
+                field::header::COUNTER,
+                field::body::sign_payment::KEY_ID,
+                field::body::sign_payment::AMOUNT,
+            ][f]
+                .clone();
+            let fill = vec![if high { 0xFF } else { 0x00 }; at.len()];
+            patched(w, at, &fill).to_vec()
+        }),
         // Truncated.
         1 => (valid(), 0..FRAME_LEN).prop_map(|(w, n)| w[..n].to_vec()),
         // Garbage, sometimes starting like a frame.

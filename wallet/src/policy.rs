@@ -102,6 +102,7 @@ impl Policy {
     /// Restricts destinations to this list (hex x-only keys); validate afterwards.
     pub fn with_destinations(mut self, destinations: Vec<String>) -> Policy {
         self.destinations = Some(destinations);
+        self.allowed = None;
         self
     }
 
@@ -154,9 +155,11 @@ impl Policy {
             Err(TxError::DestinationNotOnCurve) => return Reject(DestinationNotAllowed),
             Err(_) => return Reject(AmountsInvalid),
         };
-        if let Some(allowed) = &self.allowed {
-            if !allowed.contains(&payment.destination) {
-                return Reject(DestinationNotAllowed);
+        if self.destinations.is_some() {
+            // Fails closed: a list that was never parsed (policy not validated) allows nothing.
+            match &self.allowed {
+                Some(allowed) if allowed.contains(&payment.destination) => {}
+                _ => return Reject(DestinationNotAllowed),
             }
         }
         if fee > self.max_fee {

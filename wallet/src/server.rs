@@ -91,6 +91,9 @@ async fn respond(
     })
 }
 
+const BUSY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
 /// Serves until the listener fails. Each response leaves only after the wallet committed it.
 pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std::io::Result<()> {
     let wallet = Arc::new(Mutex::new(wallet));
@@ -107,6 +110,8 @@ pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%peer, "connection limit reached; closing");
+            // One non-blocking write, so the peer learns why; never waits on a slow peer.
+            let _ = stream.try_write(BUSY);
             drop(stream);
             continue;
         };

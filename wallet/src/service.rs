@@ -7,6 +7,7 @@
 use coldgate_spec::auth::Secret;
 use coldgate_spec::{Body, Frame, Payment, RejectReason};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::policy::{Decision, Policy};
 use crate::store::{PaymentRecord, PaymentStatus, Store, StoreError, Timestamp, Txn};
@@ -39,29 +40,22 @@ fn reject(reason: RejectReason) -> Body {
 
 /// A response frame tagged with the client's secret (`None`: zero tag, for unknown clients).
 fn seal(request: &Frame, body: Body, secret: Option<&Secret>) -> Frame {
-    let unsealed = Frame {
+    let zero_tagged = |body| Frame {
         client_id: request.client_id,
         counter: request.counter,
         body,
         tag: [0; 32],
     };
-    match secret {
-        // A request that decoded has a valid client id and counter, and the wallet only makes
-        // bodies within the wire rules, so sealing does not fail; should it, the client gets a
-        // store_unavailable rather than an unsigned success.
-        Some(s) => {
-            Frame::sealed(request.client_id, request.counter, body, s).unwrap_or_else(|_| {
-                Frame::sealed(
-                    request.client_id,
-                    request.counter,
-                    reject(RejectReason::StoreUnavailable),
-                    s,
-                )
-                .unwrap_or(unsealed)
-            })
-        }
-        None => unsealed,
-    }
+    let Some(s) = secret else {
+        return zero_tagged(body);
+    };
+    // A request that decoded has a valid client id and counter, and the wallet only makes
+    // bodies within the wire rules, so sealing does not fail; should it, the client gets a
+    // store_unavailable rather than an untagged success.
+    let unavailable = reject(RejectReason::StoreUnavailable);
+    Frame::sealed(request.client_id, request.counter, body, s)
+        .or_else(|_| Frame::sealed(request.client_id, request.counter, unavailable, s))
+        .unwrap_or_else(|_| zero_tagged(unavailable))
 }
 
 impl Wallet {
@@ -85,26 +79,25 @@ impl Wallet {
     /// Answers one request frame at time `now`. Never fails: store trouble becomes a
     /// REJECT store_unavailable (tagged when the client's secret could be read).
     pub fn handle(&mut self, request: &Frame, now: Timestamp) -> Frame {
-        let mut secret_seen: Option<Secret> = None;
-        match self.try_handle(request, now, &mut secret_seen) {
-            Ok((body, secret)) => seal(request, body, secret.as_ref()),
-            Err(e) => {
-                tracing::error!(client_id = request.client_id, counter = request.counter, error = %e, "store failure");
-                seal(
-                    request,
-                    reject(RejectReason::StoreUnavailable),
-                    secret_seen.as_ref(),
-                )
-            }
-        }
+        let mut secret = None;
+        let body = self
+            .try_handle(request, now, &mut secret)
+            .unwrap_or_else(|e| {
+                tracing::error!(client_id = request.client_id, counter = request.counter,
+                                error = %e, "store failure");
+                reject(RejectReason::StoreUnavailable)
+            });
+        seal(request, body, secret.as_deref())
     }
 
+    /// Handles a request in one transaction; `secret` receives the client's secret as soon as
+    /// it is read, so even a failure later on is answered with a tagged frame.
     fn try_handle(
         &mut self,
         request: &Frame,
         now: Timestamp,
-        secret_seen: &mut Option<Secret>,
-    ) -> Result<(Body, Option<Secret>), StoreError> {
+        secret: &mut Option<Zeroizing<Secret>>,
+    ) -> Result<Body, StoreError> {
         let policy = &self.policy;
         let t = self.store.begin()?;
         let base = json!({"client_id": request.client_id, "counter": request.counter,
@@ -115,28 +108,19 @@ impl Wallet {
             }
             v
         };
-        let Some((secret, last_counter)) = t.client(request.client_id)? else {
-            t.audit(
-                now,
-                &with(
-                    base,
-                    json!({"event": "refused", "reason": "unknown_client"}),
-                ),
-            )?;
-            t.commit()?;
-            return Ok((reject(RejectReason::UnknownClient), None));
-        };
-        let secret: Secret = *secret;
-        *secret_seen = Some(secret);
         let refused = |t: Txn<'_>, reason: RejectReason, base: serde_json::Value| {
             t.audit(
                 now,
                 &with(base, json!({"event": "refused", "reason": reason.name()})),
             )?;
             t.commit()?;
-            Ok::<_, StoreError>((reject(reason), Some(secret)))
+            Ok::<_, StoreError>(reject(reason))
         };
-        if !request.verify(&secret) {
+        let Some((client_secret, last_counter)) = t.client(request.client_id)? else {
+            return refused(t, RejectReason::UnknownClient, base);
+        };
+        let client_secret = &*secret.insert(client_secret);
+        if !request.verify(client_secret) {
             return refused(t, RejectReason::BadTag, base);
         }
         if request.counter <= last_counter {
@@ -150,7 +134,7 @@ impl Wallet {
         if outcome.commit {
             t.commit()?;
         }
-        Ok((outcome.body, Some(secret)))
+        Ok(outcome.body)
     }
 
     /// Held payments, oldest first.

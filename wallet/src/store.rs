@@ -528,7 +528,7 @@ impl Txn<'_> {
     }
 
     /// A client's secret and last accepted counter, or `None` for an unknown client.
-    pub fn client(&self, client_id: u32) -> Result<Option<(Zeroizing<Secret>, u64)>> {
+    pub(crate) fn client(&self, client_id: u32) -> Result<Option<(Zeroizing<Secret>, u64)>> {
         let row: Option<(Vec<u8>, i64)> = self
             .tx
             .query_row(
@@ -546,7 +546,7 @@ impl Txn<'_> {
         .transpose()
     }
 
-    pub fn set_counter(&self, client_id: u32, counter: u64) -> Result<()> {
+    pub(crate) fn set_counter(&self, client_id: u32, counter: u64) -> Result<()> {
         self.tx.execute(
             "UPDATE clients SET last_counter = ?2 WHERE client_id = ?1",
             params![client_id, to_sql(counter)],
@@ -554,7 +554,7 @@ impl Txn<'_> {
         Ok(())
     }
 
-    pub fn key(&self, key_id: u32) -> Result<Option<KeyRecord>> {
+    pub(crate) fn key(&self, key_id: u32) -> Result<Option<KeyRecord>> {
         let row: Option<(u32, Vec<u8>)> = self
             .tx
             .query_row(
@@ -575,7 +575,7 @@ impl Txn<'_> {
         .transpose()
     }
 
-    pub fn key_count(&self, client_id: u32) -> Result<u64> {
+    pub(crate) fn key_count(&self, client_id: u32) -> Result<u64> {
         Ok(self.tx.query_row(
             "SELECT COUNT(*) FROM keys WHERE client_id = ?1",
             [client_id],
@@ -584,7 +584,7 @@ impl Txn<'_> {
     }
 
     /// Creates a key for `client_id` from the OS's randomness. `None` when key ids ran out.
-    pub fn new_key(&self, client_id: u32, now: Timestamp) -> Result<Option<KeyRecord>> {
+    pub(crate) fn new_key(&self, client_id: u32, now: Timestamp) -> Result<Option<KeyRecord>> {
         let next: i64 =
             self.tx
                 .query_row("SELECT COALESCE(MAX(key_id), 0) + 1 FROM keys", [], |r| {
@@ -618,7 +618,7 @@ impl Txn<'_> {
     }
 
     /// The key's secret, opened only to sign; checked against its stored public key.
-    pub fn keypair(&self, key: &KeyRecord) -> Result<Keypair> {
+    pub(crate) fn keypair(&self, key: &KeyRecord) -> Result<Keypair> {
         let sealed: Vec<u8> = self.tx.query_row(
             "SELECT secret FROM keys WHERE key_id = ?1",
             [key.key_id],
@@ -640,7 +640,7 @@ impl Txn<'_> {
     }
 
     /// Signed and held payments inside the window ending at `now`, for the client and overall.
-    pub fn window(&self, client_id: u32, now: Timestamp) -> Result<Window> {
+    pub(crate) fn window(&self, client_id: u32, now: Timestamp) -> Result<Window> {
         let since = now.saturating_sub(WINDOW_SECS);
         let usage = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<Usage> {
             let (count, amount): (i64, i64) =
@@ -659,7 +659,7 @@ impl Txn<'_> {
         })
     }
 
-    pub fn payment(&self, client_id: u32, reference: u64) -> Result<Option<PaymentRecord>> {
+    pub(crate) fn payment(&self, client_id: u32, reference: u64) -> Result<Option<PaymentRecord>> {
         self.tx
             .query_row(
                 &format!(
@@ -672,7 +672,7 @@ impl Txn<'_> {
             .transpose()
     }
 
-    pub fn insert_payment(&self, rec: &PaymentRecord) -> Result<()> {
+    pub(crate) fn insert_payment(&self, rec: &PaymentRecord) -> Result<()> {
         let p = &rec.payment;
         self.tx.execute(
             &format!(
@@ -700,7 +700,7 @@ impl Txn<'_> {
     }
 
     /// Decides a held payment: `Signed` with its signature, or `Denied`.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         client_id: u32,
         reference: u64,
@@ -729,7 +729,7 @@ impl Txn<'_> {
     }
 
     /// Appends an entry to the audit chain.
-    pub fn audit(&self, at: Timestamp, event: &serde_json::Value) -> Result<()> {
+    pub(crate) fn audit(&self, at: Timestamp, event: &serde_json::Value) -> Result<()> {
         let last: Option<(i64, Vec<u8>)> = self
             .tx
             .query_row(
@@ -749,5 +749,28 @@ impl Txn<'_> {
             params![seq, at, event, prev.to_vec(), mac.to_vec()],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{from_sql, to_sql};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The stored form of counters keeps their order, so the trigger's `<=` and any SQL
+        /// comparison agree with the wire's u64 order, including above i64::MAX.
+        #[test]
+        fn counter_mapping_keeps_order(a in any::<u64>(), b in any::<u64>()) {
+            prop_assert_eq!(from_sql(to_sql(a)), a);
+            prop_assert_eq!(a.cmp(&b), to_sql(a).cmp(&to_sql(b)));
+        }
+    }
+
+    #[test]
+    fn counter_mapping_edges() {
+        assert_eq!(to_sql(0), i64::MIN);
+        assert_eq!(to_sql(u64::MAX), i64::MAX);
+        assert!(to_sql(1 << 63) > to_sql((1 << 63) - 1));
     }
 }

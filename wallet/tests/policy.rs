@@ -87,6 +87,12 @@ fn destination_allowlist() {
         p.decide(&key, &other, &Window::default()),
         Reject(DestinationNotAllowed)
     );
+    // A list that was never validated allows nothing (fails closed).
+    let unvalidated = policy().with_destinations(vec![hex::encode(destination(0x42))]);
+    assert_eq!(
+        unvalidated.decide(&key, &allowed, &Window::default()),
+        Reject(DestinationNotAllowed)
+    );
     // An empty allowlist allows nothing.
     let mut none = policy().with_destinations(vec![]);
     none.validate().unwrap();

@@ -260,6 +260,28 @@ fn audit_chain_verifies_and_detects_an_edited_row() {
     }
     let out = site.ok(&["audit", "verify"]);
     assert!(out.starts_with("audit chain ok: 5 entries"), "{out}");
+    // The passphrase from a file (its trailing newline dropped) instead of the environment.
+    let pass_file = site.scratch.path("passphrase");
+    std::fs::write(&pass_file, format!("{PASSPHRASE}\n")).unwrap();
+    let from_file = std::process::Command::new(bin())
+        .args(["--config", site.config.to_str().unwrap()])
+        .args([
+            "--passphrase-file",
+            pass_file.to_str().unwrap(),
+            "audit",
+            "verify",
+        ])
+        .env_remove(coldgate_wallet::PASSPHRASE_ENV)
+        .output()
+        .unwrap();
+    assert_eq!(from_file.stdout, out.as_bytes());
+    let none = std::process::Command::new(bin())
+        .args(["--config", site.config.to_str().unwrap(), "audit", "verify"])
+        .env_remove(coldgate_wallet::PASSPHRASE_ENV)
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no passphrase"));
     let conn = rusqlite::Connection::open(site.store()).unwrap();
     // Somebody with the file drops the guard and makes the refused payment look signed.
     conn.execute_batch(
@@ -519,20 +541,29 @@ fn online_backup_restores_into_a_working_wallet() {
 #[test]
 fn connections_beyond_the_limit_are_closed_and_service_resumes() {
     let site = Site::new("conns", POLICY_TOML);
-    let text = std::fs::read_to_string(&site.config)
-        .unwrap()
-        .replace("max_connections = 32", "max_connections = 2");
+    let text = std::fs::read_to_string(&site.config).unwrap().replace(
+        "max_connections = 32",
+        "max_connections = 2\nrequest_timeout_secs = 1",
+    );
     std::fs::write(&site.config, text).unwrap();
     let mut a = site.add_client(1);
     let server = site.serve();
     let addr = server.addr;
-    // Two idle connections take both slots; a third is closed without an answer.
+    // Two idle connections take both slots; a third is turned away with 503 and closed.
     // The wallet accepts in queue order, so the third connection always finds no slot.
     let idle: Vec<_> = (0..2)
         .map(|_| std::net::TcpStream::connect(addr).unwrap())
         .collect();
-    let refused = rpc(addr, &a.frame(Body::NewKey));
-    assert!(refused.is_err(), "{refused:?}");
+    {
+        use std::io::Read;
+        let mut third = std::net::TcpStream::connect(addr).unwrap();
+        third
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let mut answer = Vec::new();
+        third.read_to_end(&mut answer).unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 503"), "{answer:?}");
+    }
     drop(idle);
     // Once they are gone the wallet answers again (bounded retries while the slots free).
     let mut answered = None;
@@ -548,4 +579,30 @@ fn connections_beyond_the_limit_are_closed_and_service_resumes() {
         matches!(answered, Some(Body::Pubkey { .. })),
         "{answered:?}"
     );
+    // A connection that never sends its headers is closed by the wallet after
+    // request_timeout_secs, without an answer.
+    let mut closed_idle = false;
+    for _ in 0..100 {
+        use std::io::Read;
+        let mut idle = std::net::TcpStream::connect(addr).unwrap();
+        idle.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let mut buf = [0u8; 256];
+        match idle.read(&mut buf) {
+            // Turned away while a slot was still held by an earlier connection: try again.
+            Ok(n) if buf[..n].starts_with(b"HTTP/1.1 503") => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(n) => {
+                assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(&buf[..n]));
+                closed_idle = true;
+                break;
+            }
+            Err(e) => panic!("idle connection was not closed: {e}"),
+        }
+    }
+    assert!(closed_idle);
 }

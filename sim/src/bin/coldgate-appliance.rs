@@ -41,6 +41,10 @@ struct Args {
     /// The board's trusted-side UART (board backend).
     #[arg(long)]
     board_trusted: Option<String>,
+    /// The board's status UART, which repeats counter snapshots (optional; without it the
+    /// appliance counts the verdicts it sees).
+    #[arg(long)]
+    board_status: Option<String>,
     /// UART rate of the board.
     #[arg(long, default_value_t = coldgate_spec::config::DEFAULT_BAUD)]
     board_baud: u32,
@@ -99,6 +103,7 @@ fn main() -> anyhow::Result<()> {
         vcd: args.vcd,
         board_untrusted: args.board_untrusted,
         board_trusted: args.board_trusted,
+        board_status: args.board_status,
         board_baud: args.board_baud,
         stats_every: Duration::from_secs_f64(args.stats_every),
     };
