@@ -38,7 +38,7 @@ use rust_hdl::prelude::*;
 use rust_hdl_bsp_alchitry_cu::pins;
 
 use crate::pair::ColdgatePair;
-use crate::uart::{UartRx, UartTx, DIVISOR_BITS};
+use crate::uart::{UartRx, UartTx};
 
 /// First two bytes of every status snapshot.
 pub const STATUS_SYNC: [u8; 2] = [0xC5, 0x7A];
@@ -142,6 +142,8 @@ pub struct ColdgateBoard {
     pass_led: DFF<Bits<STRETCH_BITS>>,
     drop_led: DFF<Bits<STRETCH_BITS>>,
     status_index: DFF<Bits<6>>,
+    status_data: DFF<Bits<8>>,
+    status_ok: DFF<Bit>,
     tick_period_m1: Constant<Bits<TICK_BITS>>,
     status_last: Constant<Bits<6>>,
     sync0: Constant<Bits<8>>,
@@ -185,6 +187,8 @@ impl ColdgateBoard {
             pass_led: Default::default(),
             drop_led: Default::default(),
             status_index: Default::default(),
+            status_data: Default::default(),
+            status_ok: Default::default(),
             tick_period_m1: Constant::new((TICK_PERIOD - 1).to_bits()),
             status_last: Constant::new((STATUS_LEN - 1).to_bits()),
             sync0: Constant::new(STATUS_SYNC[0].to_bits()),
@@ -232,7 +236,9 @@ impl Logic for ColdgateBoard {
             last_drop,
             pass_led,
             drop_led,
-            status_index
+            status_index,
+            status_data,
+            status_ok
         );
         self.core.clock.next = self.clock.val();
         self.u_rx.clock.next = self.clock.val();
@@ -245,7 +251,7 @@ impl Logic for ColdgateBoard {
         self.rst_sync0.d.next = !self.rst_n.val();
         self.rst_sync1.d.next = self.rst_sync0.q.val();
         self.reset.next = self.rst_sync1.q.val();
-        self.core.reset.next = self.reset.val();
+        self.core.reset.next = self.rst_sync1.q.val();
         self.u_rx.reset.next = self.reset.val();
         self.u_tx.reset.next = self.reset.val();
         self.t_rx.reset.next = self.reset.val();
@@ -310,7 +316,7 @@ impl Logic for ColdgateBoard {
             | (bit_cast::<STATUS_BITS, 32>(self.core.resp_count_bad_crc.val()) << 384)
             | (bit_cast::<STATUS_BITS, 32>(self.core.resp_count_rate_limited.val()) << 416);
         self.status_byte.next = self.sync0.val();
-        if self.status_index.q.val() == 1.into() {
+        if self.status_index.q.val() == 1 {
             self.status_byte.next = self.sync1.val();
         }
         if self.status_index.q.val().get_bits::<5>(1).any() {
@@ -319,9 +325,13 @@ impl Logic for ColdgateBoard {
                 .val()
                 .get_bits::<8>((self.status_index.q.val().index() - 2) << 3);
         }
-        self.s_tx.data.next = self.status_byte.val();
-        self.s_tx.valid.next = true;
-        if self.s_tx.ready.val() {
+        // The byte is registered (the 56-way choice is slow); after each byte the UART is busy
+        // for a whole character, so the register has long caught up with the next index.
+        self.status_data.d.next = self.status_byte.val();
+        self.status_ok.d.next = !self.s_tx.ready.val() | !self.status_ok.q.val();
+        self.s_tx.data.next = self.status_data.q.val();
+        self.s_tx.valid.next = self.status_ok.q.val();
+        if self.s_tx.ready.val() & self.status_ok.q.val() {
             self.status_index.d.next = self.status_index.q.val() + 1;
             if self.status_index.q.val() == self.status_last.val() {
                 self.status_index.d.next = 0.into();
@@ -364,6 +374,7 @@ impl Logic for ColdgateBoard {
             self.t_full.d.next = false;
             self.status_index.d.next = 0.into();
             self.pass_led.d.next = 0.into();
+            self.status_ok.d.next = false;
             self.drop_led.d.next = 0.into();
         }
     }

@@ -55,16 +55,16 @@ impl Logic for UartTx {
                 self.timer.d.next = self.timer.q.val() - 1;
             } else {
                 self.timer.d.next = self.divisor_m1.val();
-                self.frame.d.next = (self.frame.q.val() >> 1) | 0x200.into();
+                self.frame.d.next = (self.frame.q.val() >> 1) | 0x200;
                 self.bits_left.d.next = self.bits_left.q.val() - 1;
-                if self.bits_left.q.val() == 1.into() {
+                if self.bits_left.q.val() == 1 {
                     self.busy.d.next = false;
                 }
             }
         } else if self.valid.val() {
             self.busy.d.next = true;
             // Stop bit, data, start bit (shifted out from bit 0).
-            self.frame.d.next = (bit_cast::<10, 8>(self.data.val()) << 1) | 0x200.into();
+            self.frame.d.next = (bit_cast::<10, 8>(self.data.val()) << 1) | 0x200;
             self.bits_left.d.next = self.frame_bits.val();
             self.timer.d.next = self.divisor_m1.val();
         }
@@ -150,7 +150,7 @@ impl Logic for UartRx {
                         self.busy.d.next = false;
                     }
                 }
-                if self.bits_left.q.val() == 1.into() {
+                if self.bits_left.q.val() == 1 {
                     self.busy.d.next = false;
                     if !self.sync1.q.val() {
                         self.out.d.next = self.shift.q.val().get_bits::<8>(1);

@@ -45,6 +45,9 @@ pub struct ApplianceConfig {
     pub stats_every: Duration,
 }
 
+/// Link chunks handed to the backend per batch at most.
+const MAX_CHUNKS_PER_BATCH: usize = 256;
+
 enum Input {
     Bytes(Side, Bytes),
     Stop,
@@ -162,7 +165,7 @@ fn worker(
     let kind = backend.kind();
     tracing::info!(backend = %kind, "backend ready");
     let host_ticks = kind.host_ticks();
-    // A board's UARTs are polled; simulated backends wake only for input or the stats line.
+    // Simulated backends wake only for input or the stats line; a board's UARTs are polled.
     let poll = if host_ticks {
         cfg.stats_every
     } else {
@@ -192,23 +195,22 @@ fn worker(
             Err(std_mpsc::RecvTimeoutError::Timeout) => None,
             Err(std_mpsc::RecvTimeoutError::Disconnected) => Some(Input::Stop),
         };
-        for m in first
-            .into_iter()
-            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
-        {
+        // Bounded, so a peer that never pauses still gets its output.
+        let more = std::iter::from_fn(|| rx.try_recv().ok()).take(MAX_CHUNKS_PER_BATCH);
+        for m in first.into_iter().chain(more) {
             match m {
                 Input::Stop => stop = true,
                 Input::Bytes(side, b) => {
                     if host_ticks {
                         let due =
                             (start.elapsed().as_secs_f64() * f64::from(RATE_REFILL_HZ)) as u64;
-                        while ticks_due_done < due {
-                            if ticks_queued < RATE_BURST {
-                                backend.tick();
-                                ticks_queued += 1;
-                            }
-                            ticks_due_done += 1;
+                        let new = due.saturating_sub(ticks_due_done);
+                        let apply = new.min(u64::from(RATE_BURST - ticks_queued.min(RATE_BURST)));
+                        for _ in 0..apply {
+                            backend.tick();
                         }
+                        ticks_queued += apply as u32;
+                        ticks_due_done = due.max(ticks_due_done);
                     }
                     backend.push(side, &b)?;
                     got_input = true;

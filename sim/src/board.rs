@@ -123,7 +123,8 @@ fn drain(port: &mut dyn SerialPort, buf: &mut [u8], out: &mut Vec<u8>) -> std::i
         if waiting == 0 {
             return Ok(());
         }
-        let got = port.read(&mut buf[..waiting.min(buf.len())])?;
+        let n = waiting.min(buf.len());
+        let got = port.read(&mut buf[..n])?;
         if got == 0 {
             return Ok(());
         }
