@@ -50,7 +50,11 @@ pub fn run(seconds: f64) -> Value {
 
     let mut out_bytes = 0u64;
     let (runs, t) = repeat(seconds, || out_bytes += raw_cxx_bench(&frame, FRAMES));
-    assert_eq!(out_bytes, runs * FRAMES * FRAME_LEN as u64, "every frame passes the raw loop");
+    assert_eq!(
+        out_bytes,
+        runs * FRAMES * FRAME_LEN as u64,
+        "every frame passes the raw loop"
+    );
     let raw = (runs * FRAMES) as f64 / t.as_secs_f64();
 
     let mut hdl_passed = 0u64;
@@ -58,7 +62,11 @@ pub fn run(seconds: f64) -> Value {
         let mut b = coldgate_sim::rusthdl_backend(schedule()).expect("rust-hdl model");
         hdl_passed += through(&mut b, &frame, RUSTHDL_FRAMES);
     });
-    assert_eq!(hdl_passed, runs * RUSTHDL_FRAMES, "every frame passes rust-hdl");
+    assert_eq!(
+        hdl_passed,
+        runs * RUSTHDL_FRAMES,
+        "every frame passes rust-hdl"
+    );
     let rusthdl = (runs * RUSTHDL_FRAMES) as f64 / t.as_secs_f64();
 
     json!({

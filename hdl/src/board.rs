@@ -340,8 +340,9 @@ impl Logic for ColdgateBoard {
         self.status_tx.next = self.s_tx.tx.val();
 
         // LEDs: activity from the low bits of the counters.
-        self.last_pass.d.next = bit_cast::<2, 1>(self.core.req_count_passed.val().get_bit(0).into())
-            | (bit_cast::<2, 1>(self.core.resp_count_passed.val().get_bit(0).into()) << 1);
+        self.last_pass.d.next =
+            bit_cast::<2, 1>(self.core.req_count_passed.val().get_bit(0).into())
+                | (bit_cast::<2, 1>(self.core.resp_count_passed.val().get_bit(0).into()) << 1);
         self.drops.next = bit_cast::<12, 2>(self.core.req_count_bad_const.val().get_bits::<2>(0))
             | (bit_cast::<12, 2>(self.core.req_count_not_in_set.val().get_bits::<2>(0)) << 2)
             | (bit_cast::<12, 2>(self.core.req_count_out_of_range.val().get_bits::<2>(0)) << 4)

@@ -371,3 +371,52 @@ fn same_bytes(what: &str, got: &[u8], want: &[u8]) -> Result<(), DriveError> {
         ),
     })
 }
+
+/// Direction of a core port, seen from the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortDir {
+    Input,
+    Output,
+}
+
+/// One flat port of `coldgate_pair`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub width: u32,
+    pub dir: PortDir,
+}
+
+/// The flat port list of `coldgate_pair` as documented at the top of this module, `clock`
+/// first, counters last (request lane, then response lane, each in [`COUNTER_NAMES`] order).
+pub fn pair_ports() -> Vec<Port> {
+    use PortDir::{Input as I, Output as O};
+    let p = |name: &str, width: u32, dir: PortDir| Port {
+        name: name.to_string(),
+        width,
+        dir,
+    };
+    let mut v = vec![
+        p("clock", 1, I),
+        p("reset", 1, I),
+        p("tick", 1, I),
+        p("u_in_data", 8, I),
+        p("u_in_valid", 1, I),
+        p("u_in_ready", 1, O),
+        p("u_out_data", 8, O),
+        p("u_out_valid", 1, O),
+        p("u_out_ready", 1, I),
+        p("t_in_data", 8, I),
+        p("t_in_valid", 1, I),
+        p("t_in_ready", 1, O),
+        p("t_out_data", 8, O),
+        p("t_out_valid", 1, O),
+        p("t_out_ready", 1, I),
+    ];
+    for lane in ["req", "resp"] {
+        for name in COUNTER_NAMES {
+            v.push(p(&format!("{lane}_count_{name}"), 32, O));
+        }
+    }
+    v
+}

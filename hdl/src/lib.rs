@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod board;
+pub mod flow;
 pub mod harness;
 pub mod lane;
 pub mod merge;

@@ -128,9 +128,7 @@ impl UartRx {
 impl Logic for UartRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, sync0, sync1, busy, shift, bits_left, timer, out, strobe
-        );
+        dff_setup!(self, clock, sync0, sync1, busy, shift, bits_left, timer, out, strobe);
         // The line idles high; the synchroniser starts high so reset is not a start bit.
         self.sync0.d.next = !self.rx.val();
         self.sync1.d.next = self.sync0.q.val();
@@ -141,8 +139,8 @@ impl Logic for UartRx {
             } else {
                 self.timer.d.next = self.divisor_m1.val();
                 // Sample in the middle of the bit: start, eight data bits, stop.
-                self.shift.d.next =
-                    (self.shift.q.val() >> 1) | (bit_cast::<9, 1>((!self.sync1.q.val()).into()) << 8);
+                self.shift.d.next = (self.shift.q.val() >> 1)
+                    | (bit_cast::<9, 1>((!self.sync1.q.val()).into()) << 8);
                 self.bits_left.d.next = self.bits_left.q.val() - 1;
                 if self.bits_left.q.val() == self.frame_bits.val() {
                     // A start bit that is high again by its middle was a glitch.

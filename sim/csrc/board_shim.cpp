@@ -8,6 +8,7 @@
 #include <new>
 
 #include "Vcoldgate_board.h"
+#include "cg_ports.h"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
 
@@ -21,7 +22,7 @@ struct Board {
 };
 
 inline void dump(Board* b, uint64_t half) {
-    if (b->vcd) b->vcd->dump(2 * b->cycle + half);
+    if (b->vcd) b->vcd->dump(CG_HALF_PERIOD_NS * (2 * b->cycle + half));
 }
 
 }  // namespace
@@ -42,6 +43,9 @@ void* cg_board_new(const char* vcd_path) {
     if (vcd_path) {
         b->vcd = std::make_unique<VerilatedVcdC>();
         b->m->trace(b->vcd.get(), 99);
+        // Dump times in ns at the board clock, so waveforms read in real time.
+        b->vcd->set_time_unit("1ns");
+        b->vcd->set_time_resolution("1ns");
         b->vcd->open(vcd_path);
         if (!b->vcd->isOpen()) {
             b->m->final();

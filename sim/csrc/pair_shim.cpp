@@ -114,7 +114,7 @@ inline void read_counters(const CG_MODEL* m, uint32_t* out) {
 
 inline void dump(Pair* p, uint64_t half) {
 #if CG_TRACE
-    if (p->vcd) p->vcd->dump(2 * p->cycle + half);
+    if (p->vcd) p->vcd->dump(CG_HALF_PERIOD_NS * (2 * p->cycle + half));
 #else
     (void)p;
     (void)half;
@@ -150,6 +150,9 @@ void* CG_FN(new)(const char* vcd_path) {
     if (vcd_path) {
         p->vcd = std::make_unique<VerilatedVcdC>();
         p->m->trace(p->vcd.get(), 99);
+        // Dump times in ns at the board clock, so waveforms read in real time.
+        p->vcd->set_time_unit("1ns");
+        p->vcd->set_time_resolution("1ns");
         p->vcd->open(vcd_path);
         if (!p->vcd->isOpen()) {
             p->m->final();

@@ -263,11 +263,36 @@ fn endpoint_lines(links: &[(Side, &Link)]) -> String {
     s
 }
 
+impl ApplianceConfig {
+    /// Refuses option combinations that cannot work, before any link is opened.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let board = self.backend == BackendKind::Board;
+        if board && (self.board_untrusted.is_none() || self.board_trusted.is_none()) {
+            anyhow::bail!("the board backend needs --board-untrusted and --board-trusted");
+        }
+        if !board
+            && (self.board_untrusted.is_some()
+                || self.board_trusted.is_some()
+                || self.board_status.is_some())
+        {
+            anyhow::bail!("--board-* options need --backend board");
+        }
+        if self.vcd.is_some() && self.backend != BackendKind::Verilator {
+            anyhow::bail!("--vcd needs --backend verilator");
+        }
+        if self.stats_every.is_zero() {
+            anyhow::bail!("the counter log interval must be positive");
+        }
+        Ok(())
+    }
+}
+
 /// Runs the appliance until `shutdown` resolves or a link or the backend fails.
 pub async fn run(
     cfg: ApplianceConfig,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    cfg.validate()?;
     let u_link = open_link(&cfg.untrusted, Side::Untrusted).await?;
     let t_link = open_link(&cfg.trusted, Side::Trusted).await?;
     let endpoints = endpoint_lines(&[(Side::Untrusted, &u_link), (Side::Trusted, &t_link)]);
@@ -349,6 +374,43 @@ mod tests {
     use coldgate_spec::golden::notice_frame;
     use coldgate_spec::vectors::{sample_bodies, sealed};
     use coldgate_spec::Notice;
+
+    fn config(backend: BackendKind) -> ApplianceConfig {
+        ApplianceConfig {
+            untrusted: LinkSpec::Pty,
+            trusted: LinkSpec::Pty,
+            backend,
+            endpoints_file: None,
+            vcd: None,
+            board_untrusted: None,
+            board_trusted: None,
+            board_status: None,
+            board_baud: coldgate_spec::config::DEFAULT_BAUD,
+            stats_every: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn impossible_option_sets_are_refused() {
+        assert!(config(BackendKind::Verilator).validate().is_ok());
+        assert!(config(BackendKind::Board).validate().is_err());
+        let board = ApplianceConfig {
+            board_untrusted: Some("/dev/ttyUSB0".into()),
+            board_trusted: Some("/dev/ttyUSB1".into()),
+            ..config(BackendKind::Board)
+        };
+        assert!(board.validate().is_ok());
+        let stray = ApplianceConfig {
+            board_status: Some("/dev/ttyUSB2".into()),
+            ..config(BackendKind::Golden)
+        };
+        assert!(stray.validate().is_err());
+        let vcd = ApplianceConfig {
+            vcd: Some("/tmp/x.vcd".into()),
+            ..config(BackendKind::RustHdl)
+        };
+        assert!(vcd.validate().is_err());
+    }
 
     #[test]
     fn wire_counters_follow_the_frames_seen() {

@@ -5,7 +5,7 @@
 //! says the counters are unavailable, and the appliance counts the verdicts it sees on the
 //! wire instead.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use coldgate_hdl::board::{STATUS_LEN, STATUS_SYNC};
@@ -198,7 +198,9 @@ mod tests {
         p.push(&stream[7..40]);
         assert_eq!(p.latest(), None);
         p.push(&stream[40..]);
-        let c = p.latest().expect("the second snapshot is confirmed by the third's sync");
+        let c = p
+            .latest()
+            .expect("the second snapshot is confirmed by the third's sync");
         assert_eq!(c.request.passed, tricky);
         assert_eq!(c.response.dropped(DropReason::BadCrc), 2);
     }

@@ -170,10 +170,18 @@ mod tests {
         let kinds: Vec<OutFrame> = frames.iter().map(classify).collect();
         assert!(matches!(
             kinds[0],
-            OutFrame::Passed { msg_type: 0x01, client_id: 7, counter: 1 }
+            OutFrame::Passed {
+                msg_type: 0x01,
+                client_id: 7,
+                counter: 1
+            }
         ));
         match kinds[2] {
-            OutFrame::Notice { notice, client_id, counter } => {
+            OutFrame::Notice {
+                notice,
+                client_id,
+                counter,
+            } => {
                 assert_eq!(notice.reason, DropReason::OutOfRange);
                 assert_eq!((client_id, counter), (7, 9));
             }
@@ -182,7 +190,8 @@ mod tests {
         let mut broken = frames[2];
         broken[coldgate_spec::field::CRC.start] ^= 1;
         assert_eq!(classify(&broken), OutFrame::Malformed);
-        let (notices, passed, partial) = split_notices(&frames.iter().flatten().copied().collect::<Vec<u8>>());
+        let (notices, passed, partial) =
+            split_notices(&frames.iter().flatten().copied().collect::<Vec<u8>>());
         assert_eq!(notices, frames[2].to_vec());
         assert_eq!(passed.len(), (frames.len() - 1) * FRAME_LEN);
         assert_eq!(partial, 0);

@@ -10,8 +10,8 @@ use crate::clocked::{Pending, RESET_CYCLES};
 use crate::ffi::{Batch, CgPairIn, CgTick, PairModel};
 pub use crate::ffi::{BoardModel, BoardPins};
 
-/// The UART rate the Verilated board top was generated for (clocks per bit from
-/// `coldgate_hdl::board::divisor` of it).
+/// The UART rate the Verilated board top was generated for: build.rs passes this same spec
+/// constant to `coldgate_hdl::board_verilog` (clocks per bit: `coldgate_hdl::board::divisor`).
 pub const BOARD_MODEL_BAUD: u32 = coldgate_spec::config::DEFAULT_BAUD;
 
 /// Cycles per FFI call before the Rust side checks for progress.

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fake_board, pty};
 use coldgate_sim::frames::{classify, OutFrame};
 use coldgate_spec::vectors::{sample_bodies, sample_payment, sealed};
 use coldgate_spec::{field, Body, DropReason, LaneId, Wire, FRAME_LEN};
+use common::{fake_board, pty};
 
 /// Generous bound on any wait: the appliance answers in milliseconds; this only keeps a
 /// broken build from hanging the test run.
@@ -311,7 +311,6 @@ fn board_over_tcp() {
     );
 }
 
-
 #[test]
 fn verilator_over_pty() {
     over_pty("verilator");
@@ -337,7 +336,8 @@ fn verilator_over_files() {
         .append(true)
         .open(&inbox)
         .expect("the appliance created the inbox");
-    f.write_all(&[&request[..], &dropped[..]].concat()).expect("append");
+    f.write_all(&[&request[..], &dropped[..]].concat())
+        .expect("append");
     drop(f);
     assert_eq!(next_frame(&t_read, "request on the trusted side"), request);
     let deadline = Instant::now() + PATIENCE;
@@ -346,7 +346,11 @@ fn verilator_over_files() {
         if out.len() >= FRAME_LEN {
             break out;
         }
-        assert!(Instant::now() < deadline, "no NOTICE in {}", outbox.display());
+        assert!(
+            Instant::now() < deadline,
+            "no NOTICE in {}",
+            outbox.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(notice.len(), FRAME_LEN, "exactly one NOTICE");
@@ -356,7 +360,10 @@ fn verilator_over_files() {
         OutFrame::Notice { notice: n, counter: 52, .. } if n.reason == DropReason::BadCrc
     ));
     let last = app.stop();
-    assert!(last.contains("request: passed 1 bad_crc 1; response: passed 0"), "{last}");
+    assert!(
+        last.contains("request: passed 1 bad_crc 1; response: passed 0"),
+        "{last}"
+    );
 }
 
 #[test]

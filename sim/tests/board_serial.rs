@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fake_board, pty};
 use coldgate_sim::frames::{classify, OutFrame};
 use coldgate_sim::{Backend, BackendError, BackendKind, BoardBackend, Output, Side};
 use coldgate_spec::vectors::{sample_payment, sealed};
 use coldgate_spec::{field, Body, DropReason, FRAME_LEN};
+use common::{fake_board, pty};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -84,7 +84,9 @@ fn board_counters_from_the_status_uart() {
         snapshot.extend_from_slice(&(i * 10).to_le_bytes());
     }
     // Two snapshots: the first is confirmed by the second's sync.
-    s_master.write_all(&[&snapshot[..], &snapshot[..]].concat()).expect("status bytes");
+    s_master
+        .write_all(&[&snapshot[..], &snapshot[..]].concat())
+        .expect("status bytes");
     let deadline = Instant::now() + PATIENCE;
     let c = loop {
         b.advance().expect("advance");

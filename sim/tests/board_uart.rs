@@ -7,8 +7,8 @@
 use coldgate_hdl::board::STATUS_LEN;
 use coldgate_sim::board::StatusParser;
 use coldgate_sim::frames::{classify, split_notices, OutFrame};
-use coldgate_sim::PairCounters;
 use coldgate_sim::verilator::{BoardModel, BOARD_MODEL_BAUD};
+use coldgate_sim::PairCounters;
 use coldgate_spec::config::CLOCK_HZ;
 use coldgate_spec::vectors::{sample_bodies, sample_payment, sealed};
 use coldgate_spec::{field, Body, DropReason, LaneId, FRAME_LEN};
@@ -134,7 +134,13 @@ impl Bench {
 fn uart_codec_round_trips() {
     let bytes: Vec<u8> = (0..=255).collect();
     let d = uart_decode(&uart_encode(&bytes, 3));
-    assert_eq!(d, Decoded { bytes, framing_errors: 0 });
+    assert_eq!(
+        d,
+        Decoded {
+            bytes,
+            framing_errors: 0
+        }
+    );
 }
 
 #[test]

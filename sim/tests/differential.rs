@@ -273,10 +273,10 @@ proptest! {
 
 proptest! {
     // rust-hdl's simulator is slow: few, short streams. Every case still covers both sides.
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn rusthdl_matches_golden(ops in ops(8), s in schedule()) {
+    fn rusthdl_matches_golden(ops in ops(10), s in schedule()) {
         check(&mut coldgate_sim::rusthdl_backend(s).expect("backend"), &ops)?;
     }
 }
@@ -359,7 +359,10 @@ fn streams_cover_every_verdict() {
     for _ in 0..200 {
         let ops = ops(12).new_tree(&mut runner).expect("sample").current();
         let c = expect(&ops).counters;
-        for (sum, lane) in [(&mut total.request, c.request), (&mut total.response, c.response)] {
+        for (sum, lane) in [
+            (&mut total.request, c.request),
+            (&mut total.response, c.response),
+        ] {
             sum.passed += lane.passed;
             for (s, d) in sum.dropped.iter_mut().zip(lane.dropped) {
                 *s += d;

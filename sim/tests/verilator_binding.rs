@@ -22,6 +22,7 @@ fn vcd_trace_names_the_core_ports() {
     let vcd = std::fs::read_to_string(&path).expect("trace written");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(vcd.contains("$enddefinitions"), "a VCD header");
+    assert!(vcd.contains("$timescale 1ns $end"), "times in ns");
     for port in ["u_in_data", "t_out_valid", "req_count_passed", "tick"] {
         assert!(vcd.contains(port), "{port} is traced");
     }

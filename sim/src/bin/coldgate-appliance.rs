@@ -92,9 +92,6 @@ fn main() -> anyhow::Result<()> {
     if !(args.stats_every.is_finite() && args.stats_every > 0.0) {
         anyhow::bail!("--stats-every must be a positive number of seconds");
     }
-    if args.vcd.is_some() && args.backend != BackendKind::Verilator {
-        anyhow::bail!("--vcd needs --backend verilator");
-    }
     let cfg = ApplianceConfig {
         untrusted: args.untrusted,
         trusted: args.trusted,
