@@ -72,7 +72,8 @@ pub struct DemoReport {
     pub steps: Vec<String>,
 }
 
-const CLIENT_ID: u32 = 1;
+/// The client the demo registers.
+pub const CLIENT_ID: u32 = 1;
 const PASSPHRASE: &str = "coldgate demo passphrase (not a secret)";
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -105,13 +106,14 @@ max_keys_per_client = 10
 }
 
 /// A destination the demo pays: the x-only key of a fixed, well-known secret.
-fn destination() -> Result<[u8; 32]> {
+pub fn destination() -> Result<[u8; 32]> {
     let sk = SecretKey::from_slice(&[0x42; 32]).context("demo destination key")?;
     let kp = Keypair::from_secret_key(coldgate_tx::secp(), &sk);
     Ok(kp.x_only_public_key().0.serialize())
 }
 
-fn payment(key_id: u32, vout: u32, input: u64, amount: u64, fee: u64) -> Result<Payment> {
+/// A payment from `key_id` spending a fixed fake outpoint (`vout` tells payments apart).
+pub fn payment(key_id: u32, vout: u32, input: u64, amount: u64, fee: u64) -> Result<Payment> {
     Ok(Payment {
         key_id,
         txid: [0x5e; 32],
@@ -119,7 +121,10 @@ fn payment(key_id: u32, vout: u32, input: u64, amount: u64, fee: u64) -> Result<
         input_amount: input,
         destination: destination()?,
         amount,
-        change: input - amount - fee,
+        change: amount
+            .checked_add(fee)
+            .and_then(|out| input.checked_sub(out))
+            .ok_or_else(|| anyhow!("amount and fee exceed the input"))?,
     })
 }
 
@@ -146,9 +151,10 @@ impl Bins {
     }
 }
 
-/// The running gateway.
-struct Gateway {
-    procs: Procs,
+/// The running gateway: wallet, appliance, converter-out and (usually) converter-in, each its
+/// own process; all are stopped when this is dropped.
+pub struct Gateway {
+    pub procs: Procs,
     bins: Bins,
     work: PathBuf,
     /// converter-in's link to the appliance's untrusted side, and its current process name.
@@ -178,7 +184,8 @@ fn wallet_cmd(bins: &Bins, config: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn backend(choice: &str) -> Result<String> {
+/// The backend `choice` stands for (`auto`: verilator when installed, else rusthdl).
+pub fn backend(choice: &str) -> Result<String> {
     Ok(match choice {
         "auto" if procs::on_path("verilator") => "verilator".into(),
         "auto" => "rusthdl".into(),
@@ -188,7 +195,8 @@ fn backend(choice: &str) -> Result<String> {
 }
 
 impl Gateway {
-    async fn start(opts: &DemoOptions, work: &Path, backend: &str) -> Result<Gateway> {
+    /// Starts every process in `work` (which must exist) and registers client [`CLIENT_ID`].
+    pub async fn start(opts: &DemoOptions, work: &Path, backend: &str) -> Result<Gateway> {
         let bin_dir = match &opts.bin_dir {
             Some(d) => d.clone(),
             None => procs::own_dir()?,
@@ -214,7 +222,12 @@ impl Gateway {
             ],
         )?;
         let config_arg = config.display().to_string();
-        procs.spawn("wallet", &bins.wallet, ["--config", &config_arg, "serve"], pass)?;
+        procs.spawn(
+            "wallet",
+            &bins.wallet,
+            ["--config", &config_arg, "serve"],
+            pass,
+        )?;
         let wallet_addr = procs
             .wait_line("wallet", "coldgate-wallet listening on ", PATIENCE)
             .await?;
@@ -284,8 +297,15 @@ impl Gateway {
             g.tails
                 .push((name.to_string(), LogTail::new(g.procs.log(name))));
         }
-        println!("  wallet         {wallet_url}  (policy: at most {} per payment, held above {})", btc(MAX_PAYMENT), btc(HOLD_ABOVE));
-        println!("  appliance      backend {backend}; untrusted side {}, trusted side {trusted}", g.untrusted);
+        println!(
+            "  wallet         {wallet_url}  (policy: at most {} per payment, held above {})",
+            btc(MAX_PAYMENT),
+            btc(HOLD_ABOVE)
+        );
+        println!(
+            "  appliance      backend {backend}; untrusted side {}, trusted side {trusted}",
+            g.untrusted
+        );
         println!("  converter-out  {trusted} <-> {wallet_url}");
         println!("  converter-in   {} <-> {}", g.endpoint, g.untrusted);
         println!("  logs           {}", g.work.join("logs").display());
@@ -296,11 +316,59 @@ impl Gateway {
         self.work.join("wallet.toml")
     }
 
-    /// (Re)starts converter-in, honest (`off`) or in a hostile mode.
-    async fn start_converter_in(&mut self, hostile: &str) -> Result<()> {
+    /// The link spec a converter-in uses to reach the appliance's untrusted side.
+    pub fn untrusted(&self) -> &str {
+        &self.untrusted
+    }
+
+    /// converter-in's JSON-RPC endpoint.
+    pub fn endpoint(&self) -> &rpc::Endpoint {
+        &self.endpoint
+    }
+
+    /// The demo client's secret file.
+    pub fn secret_path(&self) -> PathBuf {
+        self.work.join(format!("client-{CLIENT_ID}.secret"))
+    }
+
+    /// A client session through the current converter-in (one open at a time per state file).
+    pub fn client(&self) -> Result<Client> {
+        Ok(Client::open(ClientConfig {
+            endpoint: self.endpoint.clone(),
+            client_id: CLIENT_ID,
+            secret: read_secret(&self.secret_path())?,
+            state_path: self.work.join(format!("client-{CLIENT_ID}.state.json")),
+            timeout: Duration::from_secs(20),
+        })?)
+    }
+
+    /// The operator approves a held payment with `coldgate-wallet held approve`.
+    pub fn approve(&self, reference: u64) -> Result<String> {
+        wallet_cmd(
+            &self.bins,
+            &self.config(),
+            &[
+                "held",
+                "approve",
+                &reference.to_string(),
+                "--client",
+                &CLIENT_ID.to_string(),
+            ],
+        )
+    }
+
+    /// Stops converter-in (a test may then take its place on the untrusted link).
+    pub fn stop_converter_in(&mut self) {
         if !self.converter_in.is_empty() {
             self.procs.stop(&self.converter_in);
+            self.converter_in.clear();
         }
+    }
+
+    /// (Re)starts converter-in, honest (`off`) or in a hostile mode (`mutate`, `replay`,
+    /// `inject`).
+    pub async fn start_converter_in(&mut self, hostile: &str) -> Result<()> {
+        self.stop_converter_in();
         let name = if hostile == "off" {
             "converter-in".to_string()
         } else {
@@ -311,7 +379,14 @@ impl Gateway {
         self.procs.spawn(
             &name,
             &self.bins.converter_in,
-            ["--listen", "127.0.0.1:0", "--link", &untrusted, "--hostile", hostile],
+            [
+                "--listen",
+                "127.0.0.1:0",
+                "--link",
+                &untrusted,
+                "--hostile",
+                hostile,
+            ],
             &[],
         )?;
         let url = self
@@ -379,7 +454,10 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
         ),
     };
     if work.exists() && std::fs::read_dir(&work)?.next().is_some() {
-        bail!("{} is not empty: the demo needs a fresh working directory", work.display());
+        bail!(
+            "{} is not empty: the demo needs a fresh working directory",
+            work.display()
+        );
     }
     std::fs::create_dir_all(&work)?;
     println!("coldgate demo: the gateway on loopback, each part its own process");
@@ -396,14 +474,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
 
 async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoReport> {
     let mut g = Gateway::start(opts, work, backend).await?;
-    let secret = read_secret(&work.join(format!("client-{CLIENT_ID}.secret")))?;
-    let mut client = Client::open(ClientConfig {
-        endpoint: g.endpoint.clone(),
-        client_id: CLIENT_ID,
-        secret,
-        state_path: work.join(format!("client-{CLIENT_ID}.state.json")),
-        timeout: Duration::from_secs(20),
-    })?;
+    let mut client = g.client()?;
     let mut report = DemoReport {
         backend: backend.to_string(),
         steps: Vec::new(),
@@ -431,7 +502,14 @@ async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoR
 
     // 3. Over the per-payment maximum: REJECT.
     let p = payment(key_id, 1, 300_000_000, 2 * MAX_PAYMENT, 10_000)?;
-    title(3, &format!("pay {} (over the {} per-payment maximum)", btc(p.amount), btc(MAX_PAYMENT)));
+    title(
+        3,
+        &format!(
+            "pay {} (over the {} per-payment maximum)",
+            btc(p.amount),
+            btc(MAX_PAYMENT)
+        ),
+    );
     let x = client.sign_payment(p).await?;
     expect_reject(&x, RejectReason::OverPaymentMax, 3)?;
     show(&mut g, opts, &x);
@@ -439,7 +517,14 @@ async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoR
 
     // 4. Over the confirmation threshold: HELD, approved by the operator, then signed.
     let p = payment(key_id, 2, 30_000_000, 2 * HOLD_ABOVE, 10_000)?;
-    title(4, &format!("pay {} (over the {} confirmation threshold)", btc(p.amount), btc(HOLD_ABOVE)));
+    title(
+        4,
+        &format!(
+            "pay {} (over the {} confirmation threshold)",
+            btc(p.amount),
+            btc(HOLD_ABOVE)
+        ),
+    );
     let x = client.sign_payment(p).await?;
     let reference = match x.outcome {
         Outcome::Held { reference } => reference,
@@ -447,21 +532,25 @@ async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoR
     };
     show(&mut g, opts, &x);
     let cmd = format!("coldgate-wallet held approve {reference} --client {CLIENT_ID}");
-    let said = wallet_cmd(
-        &g.bins,
-        &g.config(),
-        &["held", "approve", &reference.to_string(), "--client", &CLIENT_ID.to_string()],
-    )?;
+    let said = g.approve(reference)?;
     println!("  operator: {cmd}\n    -> {said}");
     let y = client.status(reference).await?;
     if !matches!(y.outcome, Outcome::Signed { .. }) {
-        bail!("step 4: expected the approved payment's signature, got: {}", y.outcome);
+        bail!(
+            "step 4: expected the approved payment's signature, got: {}",
+            y.outcome
+        );
     }
     show(&mut g, opts, &y);
-    report.steps.push(format!("held as {reference}, approved, {}", y.outcome));
+    report
+        .steps
+        .push(format!("held as {reference}, approved, {}", y.outcome));
 
     // 5. A hostile converter-in rewrites the destination: the wallet's tag check refuses it.
-    title(5, "converter-in replaced by a hostile one that rewrites the payment's destination");
+    title(
+        5,
+        "converter-in replaced by a hostile one that rewrites the payment's destination",
+    );
     g.start_converter_in("mutate").await?;
     client = reconnect(client, &g)?;
     let p = payment(key_id, 3, 1_000_000, 250_000, 10_000)?;
@@ -493,23 +582,16 @@ async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoR
 
 /// The same client state with converter-in's new address (the lock is released first).
 fn reconnect(client: Client, g: &Gateway) -> Result<Client> {
-    let secret = read_secret(&g.work.join(format!("client-{CLIENT_ID}.secret")))?;
-    let state_path = client.state().path().to_path_buf();
     drop(client);
-    Ok(Client::open(ClientConfig {
-        endpoint: g.endpoint.clone(),
-        client_id: CLIENT_ID,
-        secret,
-        state_path,
-        timeout: Duration::from_secs(20),
-    })?)
+    g.client()
 }
 
-type CallFuture<'a> =
+/// A boxed client call, for [`until_linked`].
+pub type CallFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Exchange, ClientError>> + 'a>>;
 
 /// Retries while converter-in has not reached the appliance yet (each try uses a new counter).
-async fn until_linked(
+pub async fn until_linked(
     g: &mut Gateway,
     client: &mut Client,
     call: impl for<'c> Fn(&'c mut Client) -> CallFuture<'c>,

@@ -57,9 +57,8 @@ pub fn binary(dir: &Path, name: &str) -> Result<PathBuf> {
 
 /// True when `program` is on the PATH.
 pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 impl Procs {
@@ -89,10 +88,17 @@ impl Procs {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .stdin(Stdio::null())
-            .stdout(File::create(&stdout).with_context(|| format!("creating {}", stdout.display()))?)
-            .stderr(File::create(&stderr).with_context(|| format!("creating {}", stderr.display()))?)
+            .stdout(
+                File::create(&stdout).with_context(|| format!("creating {}", stdout.display()))?,
+            )
+            .stderr(
+                File::create(&stderr).with_context(|| format!("creating {}", stderr.display()))?,
+            )
             .env("NO_COLOR", "1")
-            .env("RUST_LOG", std::env::var("COLDGATE_DEMO_LOG").unwrap_or_else(|_| "info".into()));
+            .env(
+                "RUST_LOG",
+                std::env::var("COLDGATE_DEMO_LOG").unwrap_or_else(|_| "info".into()),
+            );
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -117,7 +123,12 @@ impl Procs {
 
     /// Waits for a stdout line starting with `prefix` and returns the rest of it. Fails when
     /// the process exits first (its stderr tail is in the error) or `patience` runs out.
-    pub async fn wait_line(&mut self, name: &str, prefix: &str, patience: Duration) -> Result<String> {
+    pub async fn wait_line(
+        &mut self,
+        name: &str,
+        prefix: &str,
+        patience: Duration,
+    ) -> Result<String> {
         let deadline = Instant::now() + patience;
         loop {
             let p = self.find(name)?;
@@ -126,17 +137,28 @@ impl Procs {
                 return Ok(rest.trim().to_string());
             }
             if let Some(status) = p.child.try_wait()? {
-                bail!("{name} exited ({status}) before it was ready:\n{}", tail(&p.stderr, 15));
+                bail!(
+                    "{name} exited ({status}) before it was ready:\n{}",
+                    tail(&p.stderr, 15)
+                );
             }
             if Instant::now() > deadline {
-                bail!("{name} was not ready within {patience:?}:\n{}", tail(&p.stderr, 15));
+                bail!(
+                    "{name} was not ready within {patience:?}:\n{}",
+                    tail(&p.stderr, 15)
+                );
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
     /// Waits until `file` exists and has content (written whole, by rename).
-    pub async fn wait_file(&mut self, name: &str, file: &Path, patience: Duration) -> Result<String> {
+    pub async fn wait_file(
+        &mut self,
+        name: &str,
+        file: &Path,
+        patience: Duration,
+    ) -> Result<String> {
         let deadline = Instant::now() + patience;
         loop {
             if let Ok(text) = std::fs::read_to_string(file) {
@@ -146,10 +168,16 @@ impl Procs {
             }
             let p = self.find(name)?;
             if let Some(status) = p.child.try_wait()? {
-                bail!("{name} exited ({status}) before it was ready:\n{}", tail(&p.stderr, 15));
+                bail!(
+                    "{name} exited ({status}) before it was ready:\n{}",
+                    tail(&p.stderr, 15)
+                );
             }
             if Instant::now() > deadline {
-                bail!("{name} did not write {} within {patience:?}", file.display());
+                bail!(
+                    "{name} did not write {} within {patience:?}",
+                    file.display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -159,10 +187,22 @@ impl Procs {
     pub fn check_alive(&mut self) -> Result<()> {
         for p in &mut self.running {
             if let Some(status) = p.child.try_wait()? {
-                bail!("{} exited unexpectedly ({status}):\n{}", p.name, tail(&p.stderr, 15));
+                bail!(
+                    "{} exited unexpectedly ({status}):\n{}",
+                    p.name,
+                    tail(&p.stderr, 15)
+                );
             }
         }
         Ok(())
+    }
+
+    /// Name and process id of every running process.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        self.running
+            .iter()
+            .map(|p| (p.name.clone(), p.child.id()))
+            .collect()
     }
 
     /// The stderr log of a process (running or stopped).

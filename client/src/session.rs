@@ -181,8 +181,8 @@ impl Client {
     /// Sends one request and checks the answer.
     pub async fn exchange(&mut self, body: Body) -> Result<Exchange, ClientError> {
         let t = body.msg_type();
-        let method =
-            Method::for_type(t).ok_or_else(|| ClientError::Encode(format!("{t} is not a request")))?;
+        let method = Method::for_type(t)
+            .ok_or_else(|| ClientError::Encode(format!("{t} is not a request")))?;
         let counter = self.state.reserve_counter()?;
         let request = Frame::sealed(self.client_id, counter, body, &self.secret)
             .map_err(|e| ClientError::Encode(e.to_string()))?;
@@ -212,7 +212,9 @@ impl Client {
                 let notice = from_json(&data)
                     .map_err(|e| ClientError::Forged(format!("NOTICE is not a frame: {e}")))?;
                 let Body::Notice(n) = notice.body else {
-                    return Err(ClientError::Forged("a DROPPED error without a NOTICE".into()));
+                    return Err(ClientError::Forged(
+                        "a DROPPED error without a NOTICE".into(),
+                    ));
                 };
                 if n.readable && (notice.client_id, notice.counter) != (self.client_id, counter) {
                     return Err(ClientError::Forged(format!(
@@ -320,10 +322,11 @@ impl Client {
             }
             Body::Reject { reason } => Outcome::Rejected { reason },
             Body::Notice(notice) => {
-                let field = coldgate_spec::field::fields(Some(notice.lane), request.body.msg_type())
-                    .get(notice.field as usize)
-                    .map(|f| f.name)
-                    .unwrap_or("-");
+                let field =
+                    coldgate_spec::field::fields(Some(notice.lane), request.body.msg_type())
+                        .get(notice.field as usize)
+                        .map(|f| f.name)
+                        .unwrap_or("-");
                 Outcome::Dropped { notice, field }
             }
             _ => {

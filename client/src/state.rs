@@ -212,7 +212,9 @@ impl State {
     }
 
     pub fn remember_held(&mut self, reference: u64, p: &Payment) -> Result<(), StateError> {
-        self.data.held.insert(reference, HeldPayment::from_payment(p));
+        self.data
+            .held
+            .insert(reference, HeldPayment::from_payment(p));
         self.save()
     }
 
@@ -286,14 +288,24 @@ mod tests {
         let d = scratch("lock");
         let path = d.join("state.json");
         let s = State::open(&path, 4).expect("open");
-        assert!(matches!(State::open(&path, 4), Err(StateError::Locked { .. })));
+        assert!(matches!(
+            State::open(&path, 4),
+            Err(StateError::Locked { .. })
+        ));
         drop(s);
         assert!(matches!(
             State::open(&path, 5),
-            Err(StateError::OtherClient { found: 4, wanted: 5, .. })
+            Err(StateError::OtherClient {
+                found: 4,
+                wanted: 5,
+                ..
+            })
         ));
         std::fs::write(&path, b"{\"client_id\": 4}").expect("write");
-        assert!(matches!(State::open(&path, 4), Err(StateError::Corrupt { .. })));
+        assert!(matches!(
+            State::open(&path, 4),
+            Err(StateError::Corrupt { .. })
+        ));
         let _ = std::fs::remove_dir_all(d);
     }
 

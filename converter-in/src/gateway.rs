@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use coldgate_link::{FrameEvent, FrameLink, LinkError, LinkWriter};
+use coldgate_link::{FrameEvent, FrameLink, LinkWriter};
 use coldgate_spec::codec::{Body, Frame, Wire};
 use coldgate_spec::MsgType;
 use tokio::sync::oneshot;
@@ -115,9 +115,9 @@ impl Gateway {
             );
         }
         let _guard = PendingGuard { gateway: self, key };
-        match self.writer.write(bytes).await {
-            Ok(()) => {}
-            Err(LinkError::Down) | Err(_) => return Err(CallFailure::LinkDown),
+        // Down or stopped: either way nothing was sent.
+        if self.writer.write(bytes).await.is_err() {
+            return Err(CallFailure::LinkDown);
         }
         tracing::info!(
             client_id = request.client_id,

@@ -26,7 +26,8 @@ use crate::rpc::{self, error_response, ok_response, Method, RpcError};
 pub struct Limits {
     /// Largest request body; larger ones get HTTP 413 and [`rpc::INVALID_REQUEST`].
     pub max_body: usize,
-    /// Connections served at once; more wait in the listen backlog.
+    /// Connections served at once; more wait in the listen backlog. Each connection carries
+    /// one request (no keep-alive), so a slot is held for one request at most.
     pub max_connections: usize,
     /// Largest batch.
     pub max_batch: usize,
@@ -319,6 +320,9 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, limits: Limits)
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(read_timeout)
+                // One request per connection: an idle keep-alive connection would hold a slot
+                // with no time limit but the connection lifetime.
+                .keep_alive(false)
                 .max_buf_size(16 * 1024)
                 .serve_connection(TokioIo::new(stream), service);
             match tokio::time::timeout(lifetime, conn).await {

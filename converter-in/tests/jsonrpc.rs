@@ -400,3 +400,58 @@ async fn hostile_mutation_passes_the_verifier_but_breaks_the_tag() {
     }
     assert!(!f.verify(&SECRET), "the wallet's tag check will refuse it");
 }
+
+#[tokio::test]
+async fn an_idle_connection_cannot_hold_the_only_slot() {
+    let c = start(
+        &format!("tcp:127.0.0.1:{}", free_port()),
+        &["--max-connections", "1", "--read-timeout-ms", "300"],
+    );
+    // A client that connects and never sends a request (slowloris) takes the only slot...
+    let mut idle = tokio::net::TcpStream::connect(&c.endpoint.authority)
+        .await
+        .expect("connect");
+    idle.write_all(b"POST / HTTP/1.1\r\n")
+        .await
+        .expect("partial head");
+    // ...until its read time runs out; then the next call is served.
+    still_serving(&c).await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, idle.read_to_end(&mut rest)).await;
+}
+
+#[tokio::test]
+async fn converter_in_reconnects_after_the_appliance_restarts() {
+    let port = free_port();
+    let spec: LinkSpec = format!("tcp:127.0.0.1:{port}").parse().expect("spec");
+    let c = start(&spec.to_string(), &["--call-timeout-ms", "300"]);
+    for counter in [1u64, 2] {
+        let mut tries = 0;
+        let mut link = loop {
+            match Link::open(&spec, Role::Appliance, LinkOptions::named("test-appliance")).await {
+                Ok(l) => break l,
+                // The previous listener closes asynchronously.
+                Err(_) if tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("listen: {e}"),
+            }
+        };
+        let (tx, mut passed) = tokio::sync::mpsc::channel(4);
+        let lanes = tokio::spawn(async move { golden_appliance(&mut link, tx).await });
+        let v = call_when_linked(
+            &c,
+            &call_body(counter, "getnewkey", request(counter, Body::NewKey)),
+        )
+        .await;
+        assert_eq!(error_code(&v), rpc::TIMEOUT, "{v}");
+        let f = tokio::time::timeout(PATIENCE, passed.recv())
+            .await
+            .expect("in time")
+            .expect("frame");
+        assert_eq!(f.counter, counter);
+        lanes.abort();
+        let _ = lanes.await;
+    }
+}

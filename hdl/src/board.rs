@@ -247,11 +247,13 @@ impl Logic for ColdgateBoard {
         self.t_tx.clock.next = self.clock.val();
         self.s_tx.clock.next = self.clock.val();
 
-        // The button is asynchronous: synchronise it (stored inverted, so power-up is reset).
-        self.rst_sync0.d.next = !self.rst_n.val();
+        // The button is asynchronous: synchronise it. Flip-flops configure to zero, so the
+        // synchroniser reads "pressed" for its first clocks: every design here starts from a
+        // reset after configuration, which the core needs.
+        self.rst_sync0.d.next = self.rst_n.val();
         self.rst_sync1.d.next = self.rst_sync0.q.val();
-        self.reset.next = self.rst_sync1.q.val();
-        self.core.reset.next = self.rst_sync1.q.val();
+        self.reset.next = !self.rst_sync1.q.val();
+        self.core.reset.next = !self.rst_sync1.q.val();
         self.u_rx.reset.next = self.reset.val();
         self.u_tx.reset.next = self.reset.val();
         self.t_rx.reset.next = self.reset.val();

@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! input  clock, reset, tick                     tick: one-cycle token-bucket refill pulse
+//!                                               (reset must be applied after power-up)
 //! input  [7:0] u_in_data,  input u_in_valid,  output u_in_ready    untrusted side -> request lane
 //! output [7:0] u_out_data, output u_out_valid, input u_out_ready   -> untrusted side (responses + request-lane NOTICEs)
 //! input  [7:0] t_in_data,  input t_in_valid,  output t_in_ready    trusted side -> response lane

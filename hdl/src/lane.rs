@@ -101,10 +101,21 @@ pub struct LaneCore {
     pos: DFF<Bits<OFFSET_BITS>>,
     started: DFF<Bit>,
     in_frame: DFF<Bit>,
-    rule_cur: DFF<Bits<32>>,
+    /// The current byte's rule word without its check (decoded into `lo_b`, `hi_b`):
+    /// `{word[31:23], word[20:16]}`.
+    rule_cur: DFF<Bits<14>>,
     type_index: DFF<Bits<TYPE_BITS>>,
-    lo_open: DFF<Bit>,
-    hi_open: DFF<Bit>,
+    /// The current byte's check, decoded one clock ahead into bounds so the verdict is two
+    /// carry-chain comparisons and an OR: the byte fails when below `lo` or above `hi`. An
+    /// equality check (constants, reserved zeros, magic while hunting) has `lo == hi`, a set
+    /// `lo..=hi`, a range byte its limit bytes while the comparison is still open, no check
+    /// `0..=255`. Reset (which the core needs after power-up) sets both to `MAGIC[0]`.
+    lo_b: DFF<Bits<8>>,
+    hi_b: DFF<Bits<8>>,
+    /// A range comparison is open at the lower / upper limit for the current byte (the bytes
+    /// so far equal the limit's).
+    lo_on: DFF<Bit>,
+    hi_on: DFF<Bit>,
     crc: DFF<Bits<32>>,
     crc_ok: DFF<Bit>,
     hdr: DFF<Bits<HDR_BITS>>,
@@ -113,6 +124,8 @@ pub struct LaneCore {
     // Verdict stage.
     v_pass: DFF<Bit>,
     v_drop: DFF<Bit>,
+    v_fail: DFF<Bit>,
+    v_fail_en: DFF<Bit>,
     v_reason: DFF<Bits<8>>,
     v_field: DFF<Bits<8>>,
     v_readable: DFF<Bit>,
@@ -134,6 +147,7 @@ pub struct LaneCore {
     c_rate_limited: DFF<Bits<COUNTER_BITS>>,
     // NOTICE generator.
     n_busy: DFF<Bit>,
+    /// Offset of the NOTICE byte after the one in `n_word` (the template lookup address).
     n_off: DFF<Bits<OFFSET_BITS>>,
     n_word: DFF<Bits<16>>,
     n_valid: DFF<Bit>,
@@ -152,6 +166,7 @@ pub struct LaneCore {
     magic1: Constant<Bits<8>>,
     magic2: Constant<Bits<8>>,
     magic3: Constant<Bits<8>>,
+    byte_max: Constant<Bits<8>>,
     hunt_last: Constant<Bits<OFFSET_BITS>>,
     penult: Constant<Bits<OFFSET_BITS>>,
     crc_init: Constant<Bits<32>>,
@@ -180,11 +195,8 @@ pub struct LaneCore {
 
     // Combinational intermediates.
     in_byte: Signal<Local, Bits<8>>,
-    word: Signal<Local, Bits<32>>,
-    rule_a: Signal<Local, Bits<8>>,
-    rule_b: Signal<Local, Bits<8>>,
+    word: Signal<Local, Bits<14>>,
     rule_field: Signal<Local, Bits<8>>,
-    rule_check: Signal<Local, Bits<2>>,
     rule_reason: Signal<Local, Bits<8>>,
     rule_first: Signal<Local, Bit>,
     rule_crc: Signal<Local, Bit>,
@@ -194,18 +206,24 @@ pub struct LaneCore {
     rule_type: Signal<Local, Bit>,
     ready: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
-    eq_a: Signal<Local, Bit>,
-    eq_b: Signal<Local, Bit>,
-    lt_a: Signal<Local, Bit>,
-    gt_b: Signal<Local, Bit>,
-    lo_eff: Signal<Local, Bit>,
-    hi_eff: Signal<Local, Bit>,
-    fail_rom: Signal<Local, Bit>,
+    magic_next: Signal<Local, Bits<8>>,
+    lo: Signal<Local, Bits<8>>,
+    hi: Signal<Local, Bits<8>>,
+    lo_open: Signal<Local, Bit>,
+    hi_open: Signal<Local, Bit>,
+    next_check: Signal<Local, Bits<2>>,
+    next_a: Signal<Local, Bits<8>>,
+    next_b: Signal<Local, Bits<8>>,
+    next_lo_on: Signal<Local, Bit>,
+    next_hi_on: Signal<Local, Bit>,
+    next_lo: Signal<Local, Bits<8>>,
+    next_hi: Signal<Local, Bits<8>>,
+    restart_b: Signal<Local, Bits<8>>,
     fail: Signal<Local, Bit>,
     restart: Signal<Local, Bit>,
-    magic_at: Signal<Local, Bits<8>>,
     end_drop: Signal<Local, Bit>,
     rule_drop: Signal<Local, Bit>,
+    dropped: Signal<Local, Bit>,
     crc_good: Signal<Local, Bit>,
     tokens_empty: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
@@ -287,8 +305,10 @@ impl LaneCore {
             in_frame: Default::default(),
             rule_cur: Default::default(),
             type_index: Default::default(),
-            lo_open: Default::default(),
-            hi_open: Default::default(),
+            lo_b: Default::default(),
+            hi_b: Default::default(),
+            lo_on: Default::default(),
+            hi_on: Default::default(),
             crc: Default::default(),
             crc_ok: Default::default(),
             hdr: Default::default(),
@@ -296,6 +316,8 @@ impl LaneCore {
             tick_d: Default::default(),
             v_pass: Default::default(),
             v_drop: Default::default(),
+            v_fail: Default::default(),
+            v_fail_en: Default::default(),
             v_reason: Default::default(),
             v_field: Default::default(),
             v_readable: Default::default(),
@@ -330,6 +352,7 @@ impl LaneCore {
             magic1: Constant::new(MAGIC[1].to_bits()),
             magic2: Constant::new(MAGIC[2].to_bits()),
             magic3: Constant::new(MAGIC[3].to_bits()),
+            byte_max: Constant::new(0xFFu8.to_bits()),
             hunt_last: Constant::new((MAGIC.len() - 1).to_bits()),
             penult: Constant::new((field::FRAME_LEN - 2).to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
@@ -357,10 +380,7 @@ impl LaneCore {
             hdr_top: Constant::new((HDR_BITS - 8).to_bits()),
             in_byte: Default::default(),
             word: Default::default(),
-            rule_a: Default::default(),
-            rule_b: Default::default(),
             rule_field: Default::default(),
-            rule_check: Default::default(),
             rule_reason: Default::default(),
             rule_first: Default::default(),
             rule_crc: Default::default(),
@@ -370,18 +390,24 @@ impl LaneCore {
             rule_type: Default::default(),
             ready: Default::default(),
             accept: Default::default(),
-            eq_a: Default::default(),
-            eq_b: Default::default(),
-            lt_a: Default::default(),
-            gt_b: Default::default(),
-            lo_eff: Default::default(),
-            hi_eff: Default::default(),
-            fail_rom: Default::default(),
+            magic_next: Default::default(),
+            lo: Default::default(),
+            hi: Default::default(),
+            lo_open: Default::default(),
+            hi_open: Default::default(),
+            next_check: Default::default(),
+            next_a: Default::default(),
+            next_b: Default::default(),
+            next_lo_on: Default::default(),
+            next_hi_on: Default::default(),
+            next_lo: Default::default(),
+            next_hi: Default::default(),
+            restart_b: Default::default(),
             fail: Default::default(),
             restart: Default::default(),
-            magic_at: Default::default(),
             end_drop: Default::default(),
             rule_drop: Default::default(),
+            dropped: Default::default(),
             crc_good: Default::default(),
             tokens_empty: Default::default(),
             take: Default::default(),
@@ -427,8 +453,10 @@ impl Logic for LaneCore {
             in_frame,
             rule_cur,
             type_index,
-            lo_open,
-            hi_open,
+            lo_b,
+            hi_b,
+            lo_on,
+            hi_on,
             crc,
             crc_ok,
             hdr,
@@ -436,6 +464,8 @@ impl Logic for LaneCore {
             tick_d,
             v_pass,
             v_drop,
+            v_fail,
+            v_fail_en,
             v_reason,
             v_field,
             v_readable,
@@ -473,17 +503,14 @@ impl Logic for LaneCore {
 
         // The rule for the byte at `pos` (meaningful in a frame, see the module doc).
         self.word.next = self.rule_cur.q.val();
-        self.rule_a.next = self.word.val().get_bits::<8>(0);
-        self.rule_b.next = self.word.val().get_bits::<8>(8);
-        self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(16));
-        self.rule_check.next = self.word.val().get_bits::<2>(21);
-        self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(23));
-        self.rule_first.next = self.word.val().get_bit(26);
-        self.rule_crc.next = self.word.val().get_bit(27) & self.in_frame.q.val();
-        self.rule_readable.next = self.word.val().get_bit(28);
-        self.rule_capture.next = self.word.val().get_bit(29) & self.in_frame.q.val();
-        self.rule_end.next = self.word.val().get_bit(30) & self.in_frame.q.val();
-        self.rule_type.next = self.word.val().get_bit(31) & self.in_frame.q.val();
+        self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(0));
+        self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(5));
+        self.rule_first.next = self.word.val().get_bit(8);
+        self.rule_crc.next = self.word.val().get_bit(9) & self.in_frame.q.val();
+        self.rule_readable.next = self.word.val().get_bit(10);
+        self.rule_capture.next = self.word.val().get_bit(11) & self.in_frame.q.val();
+        self.rule_end.next = self.word.val().get_bit(12) & self.in_frame.q.val();
+        self.rule_type.next = self.word.val().get_bit(13) & self.in_frame.q.val();
 
         // Handshake.
         self.in_byte.next = self.in_data.val();
@@ -491,37 +518,50 @@ impl Logic for LaneCore {
         self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
 
-        // The byte against its rule.
-        self.eq_a.next = self.in_byte.val() == self.rule_a.val();
-        self.eq_b.next = self.in_byte.val() == self.rule_b.val();
-        self.lt_a.next = self.in_byte.val() < self.rule_a.val();
-        self.gt_b.next = self.in_byte.val() > self.rule_b.val();
-        self.lo_eff.next = self.rule_first.val() | self.lo_open.q.val();
-        self.hi_eff.next = self.rule_first.val() | self.hi_open.q.val();
-        self.fail_rom.next = false;
-        if self.rule_check.val() == self.check_eq.val() {
-            self.fail_rom.next = !self.eq_a.val();
-        }
-        if self.rule_check.val() == self.check_set.val() {
-            self.fail_rom.next = self.lt_a.val() | self.gt_b.val();
-        }
-        if self.rule_check.val() == self.check_range.val() {
-            self.fail_rom.next =
-                (self.lo_eff.val() & self.lt_a.val()) | (self.hi_eff.val() & self.gt_b.val());
-        }
+        // The byte against its bounds (see `lo_b`).
+        self.lo.next = self.lo_b.q.val();
+        self.hi.next = self.hi_b.q.val();
+        self.fail.next =
+            (self.in_byte.val() < self.lo.val()) | (self.in_byte.val() > self.hi.val());
         self.restart.next = self.in_byte.val() == self.magic0.val();
-        self.magic_at.next = self.magic0.val();
-        if self.pos.q.val().get_bit(1) {
-            self.magic_at.next = self.magic2.val();
-            if self.pos.q.val().get_bit(0) {
-                self.magic_at.next = self.magic3.val();
-            }
-        } else if self.pos.q.val().get_bit(0) {
-            self.magic_at.next = self.magic1.val();
+        self.lo_open.next = self.lo_on.q.val() & (self.in_byte.val() == self.lo.val());
+        self.hi_open.next = self.hi_on.q.val() & (self.in_byte.val() == self.hi.val());
+        // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
+        // its comparisons are still open; they restart at the field's first byte).
+        self.next_check.next = self.rules.data.val().get_bits::<2>(21);
+        self.next_a.next = self.rules.data.val().get_bits::<8>(0);
+        self.next_b.next = self.rules.data.val().get_bits::<8>(8);
+        self.next_lo_on.next = self.rules.data.val().get_bit(26) | self.lo_open.val();
+        self.next_hi_on.next = self.rules.data.val().get_bit(26) | self.hi_open.val();
+        self.next_lo.next = 0.into();
+        self.next_hi.next = self.byte_max.val();
+        if self.next_check.val() == self.check_eq.val() {
+            self.next_lo.next = self.next_a.val();
+            self.next_hi.next = self.next_a.val();
         }
-        self.fail.next = self.in_byte.val() != self.magic_at.val();
-        if self.in_frame.q.val() {
-            self.fail.next = self.fail_rom.val();
+        if self.next_check.val() == self.check_set.val() {
+            self.next_lo.next = self.next_a.val();
+            self.next_hi.next = self.next_b.val();
+        }
+        if self.next_check.val() == self.check_range.val() {
+            if self.next_lo_on.val() {
+                self.next_lo.next = self.next_a.val();
+            }
+            if self.next_hi_on.val() {
+                self.next_hi.next = self.next_b.val();
+            }
+        }
+        // After a verdict the lane checks for MAGIC[0], or MAGIC[1] if the failing byte was
+        // MAGIC[0].
+        self.restart_b.next = self.magic0.val();
+        if self.restart.val() {
+            self.restart_b.next = self.magic1.val();
+        }
+        self.magic_next.next = self.magic1.val();
+        if self.pos.q.val().get_bit(1) {
+            self.magic_next.next = self.magic3.val();
+        } else if self.pos.q.val().get_bit(0) {
+            self.magic_next.next = self.magic2.val();
         }
         self.crc_good.next = (self.rule_first.val() | self.crc_ok.q.val())
             & (self.in_byte.val() == !self.crc.q.val().get_bits::<8>(0));
@@ -534,10 +574,10 @@ impl Logic for LaneCore {
             & self.crc_good.val()
             & !self.tokens_empty.val();
         self.end_drop.next = self.accept.val() & self.rule_end.val() & !self.take.val();
-        self.rule_drop.next = self.accept.val()
-            & self.in_frame.q.val()
-            & self.fail.val()
-            & self.rule_reason.val().any();
+        // A rule drop is registered as its parts (the comparators' verdict apart from the
+        // rest) and assembled one clock later in `dropped`.
+        self.rule_drop.next =
+            self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
 
         // CRC register after this byte: eight unrolled reflected steps (spec's
         // `checksum::update_register`). The magic is constant, so the register entering a
@@ -592,7 +632,9 @@ impl Logic for LaneCore {
 
         // Verdict: the rule's own reason and field, or the end-of-frame ones.
         self.v_pass.d.next = self.take.val();
-        self.v_drop.d.next = self.end_drop.val() | self.rule_drop.val();
+        self.v_drop.d.next = self.end_drop.val();
+        self.v_fail.d.next = self.fail.val();
+        self.v_fail_en.d.next = self.rule_drop.val();
         self.v_reason.d.next = self.rule_reason.val();
         self.v_field.d.next = self.rule_field.val();
         self.v_readable.d.next = self.rule_readable.val();
@@ -608,14 +650,39 @@ impl Logic for LaneCore {
             self.rules.address.next =
                 (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
                     | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 2);
-            self.rule_cur.d.next = self.rules.data.val();
+            self.rule_cur.d.next = (bit_cast::<14, 9>(self.rules.data.val().get_bits::<9>(23))
+                << 5)
+                | bit_cast::<14, 5>(self.rules.data.val().get_bits::<5>(16));
             if self.rule_type.val() {
                 self.type_index.d.next = self.in_byte.val().get_bits::<TYPE_BITS>(0);
             }
-            self.lo_open.d.next = self.lo_eff.val() & self.eq_a.val();
-            self.hi_open.d.next = self.hi_eff.val() & self.eq_b.val();
-            // A failing byte drops the frame, so what it leaves in the CRC register and the
-            // kept header does not matter: neither waits for the comparators.
+            // Bounds of the next byte.
+            self.lo_on.d.next = false;
+            self.hi_on.d.next = false;
+            // (The last byte has no bounds, so it never fails: `fail` overrides last, one
+            // level of logic before the registers.)
+            if self.rule_end.val() {
+                self.lo_b.d.next = self.magic0.val();
+                self.hi_b.d.next = self.magic0.val();
+            } else if self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val()) {
+                self.lo_b.d.next = self.next_lo.val();
+                self.hi_b.d.next = self.next_hi.val();
+                self.lo_on.d.next =
+                    (self.next_check.val() == self.check_range.val()) & self.next_lo_on.val();
+                self.hi_on.d.next =
+                    (self.next_check.val() == self.check_range.val()) & self.next_hi_on.val();
+            } else {
+                self.lo_b.d.next = self.magic_next.val();
+                self.hi_b.d.next = self.magic_next.val();
+            }
+            if self.fail.val() {
+                self.lo_b.d.next = self.restart_b.val();
+                self.hi_b.d.next = self.restart_b.val();
+                self.lo_on.d.next = false;
+                self.hi_on.d.next = false;
+            }
+            // A failing byte drops the frame, so what it leaves in the CRC register does not
+            // matter: the CRC does not wait for the comparators.
             self.crc.d.next = self.crc_magic.val();
             if self.in_frame.q.val() {
                 self.crc.d.next = self.ci8.val();
@@ -628,16 +695,17 @@ impl Logic for LaneCore {
                 self.pos.d.next = 0.into();
                 self.started.d.next = false;
                 self.in_frame.d.next = false;
-            } else if self.fail.val() {
-                // Resume hunting with this same byte.
-                self.pos.d.next = bit_cast::<OFFSET_BITS, 1>(self.restart.val().into());
-                self.started.d.next = self.restart.val();
-                self.in_frame.d.next = false;
             } else {
                 self.pos.d.next = self.pos.q.val() + 1;
                 self.started.d.next = true;
                 self.in_frame.d.next =
                     self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val());
+            }
+            if self.fail.val() {
+                // Resume hunting with this same byte.
+                self.pos.d.next = bit_cast::<OFFSET_BITS, 1>(self.restart.val().into());
+                self.started.d.next = self.restart.val();
+                self.in_frame.d.next = false;
             }
         }
 
@@ -656,10 +724,11 @@ impl Logic for LaneCore {
         }
 
         // Counters, one clock after the verdict.
+        self.dropped.next = self.v_drop.q.val() | (self.v_fail.q.val() & self.v_fail_en.q.val());
         if self.v_pass.q.val() {
             self.c_passed.d.next = self.c_passed.q.val() + 1;
         }
-        if self.v_drop.q.val() {
+        if self.dropped.val() {
             if self.v_reason.q.val() == self.r_bad_const.val() {
                 self.c_bad_const.d.next = self.c_bad_const.q.val() + 1;
             }
@@ -727,7 +796,7 @@ impl Logic for LaneCore {
         // NOTICE generator: one byte per clock into a two-byte output queue (head `n_*`,
         // second `n_*1`), so generating never waits on this clock's `notice_ready`.
         self.n_adv.next = self.n_busy.q.val() & !self.n_valid1.q.val();
-        self.template.address.next = self.n_off.q.val() + 1;
+        self.template.address.next = self.n_off.q.val();
         self.n_src.next = self.n_word.q.val().get_bits::<3>(8);
         self.n_byte.next = self.n_word.q.val().get_bits::<8>(0);
         if self.n_src.val() == self.src_header.val() {
@@ -826,9 +895,9 @@ impl Logic for LaneCore {
                 self.n_busy.d.next = false;
             }
         }
-        if self.v_drop.q.val() {
+        if self.dropped.val() {
             self.n_busy.d.next = true;
-            self.n_off.d.next = 0.into();
+            self.n_off.d.next = 1.into();
             self.n_word.d.next = self.notice_first.val();
             self.n_crc.d.next = self.crc_init.val();
             self.n_reason.d.next = self.v_reason.q.val();
@@ -845,8 +914,10 @@ impl Logic for LaneCore {
             self.in_frame.d.next = false;
             self.rule_cur.d.next = 0.into();
             self.type_index.d.next = 0.into();
-            self.lo_open.d.next = false;
-            self.hi_open.d.next = false;
+            self.lo_b.d.next = self.magic0.val();
+            self.hi_b.d.next = self.magic0.val();
+            self.lo_on.d.next = false;
+            self.hi_on.d.next = false;
             self.crc.d.next = 0.into();
             self.crc_ok.d.next = false;
             self.hdr.d.next = 0.into();
@@ -854,6 +925,8 @@ impl Logic for LaneCore {
             self.tick_d.d.next = false;
             self.v_pass.d.next = false;
             self.v_drop.d.next = false;
+            self.v_fail.d.next = false;
+            self.v_fail_en.d.next = false;
             self.v_reason.d.next = 0.into();
             self.v_field.d.next = 0.into();
             self.v_readable.d.next = false;

@@ -190,12 +190,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 work_dir,
                 trace: !quiet,
             };
-            // Ctrl-C drops the demo's future, whose guard stops every process it started.
+            // A signal drops the demo's future, whose guard stops every process it started.
             tokio::select! {
                 r = demo::run(opts) => r.map(|_| ExitCode::SUCCESS),
-                _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")).context("demo stopped"),
+                s = stop_signal() => Err(anyhow!("{s}")).context("demo stopped"),
             }
         }
+    }
+}
+
+/// SIGINT (Ctrl-C), SIGTERM or SIGHUP, by name.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let wait = |kind: SignalKind| async move {
+        match signal(kind) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = wait(SignalKind::interrupt()) => "interrupted (SIGINT)",
+        _ = wait(SignalKind::terminate()) => "terminated (SIGTERM)",
+        _ = wait(SignalKind::hangup()) => "hung up (SIGHUP)",
     }
 }
 

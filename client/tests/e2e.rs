@@ -1,0 +1,509 @@
+//! End to end through real processes and sockets: coldgate-wallet, coldgate-appliance,
+//! coldgate-converter-out and coldgate-converter-in, each its own process on loopback.
+//!
+//! The binaries are looked for next to `coldgate` (target/release under
+//! `cargo test --workspace --release`, which builds every binary before any test runs). When
+//! one is missing (e.g. `cargo test -p coldgate-client`), they are built first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use coldgate_client::demo::{self, DemoOptions, Gateway, CLIENT_ID};
+use coldgate_client::{ClientError, Outcome};
+use coldgate_link::{FrameEvent, FrameLink, Link, LinkOptions, Role};
+use coldgate_spec::codec::{Body, Frame, Payment, Wire};
+use coldgate_spec::{DropReason, RejectReason};
+
+const BINARIES: [&str; 4] = [
+    "coldgate-wallet",
+    "coldgate-appliance",
+    "coldgate-converter-in",
+    "coldgate-converter-out",
+];
+
+/// The directory holding every coldgate binary, built if needed (once per test process).
+fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let coldgate = Path::new(env!("CARGO_BIN_EXE_coldgate"));
+        let dir = coldgate.parent().expect("binary directory").to_path_buf();
+        if BINARIES.iter().all(|b| dir.join(b).is_file()) {
+            return dir;
+        }
+        let target = dir.parent().expect("target directory");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--bins"])
+            .args(["-p", "coldgate-wallet", "-p", "coldgate-sim"])
+            .args([
+                "-p",
+                "coldgate-converter-in",
+                "-p",
+                "coldgate-converter-out",
+            ])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("running cargo build");
+        assert!(status.success(), "building the coldgate binaries failed");
+        dir
+    })
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coldgate-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+fn run_demo(link: &str, backend: &str) {
+    let work = scratch(&format!("demo-{link}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_coldgate"))
+        .args(["demo", "--quiet", "--link", link, "--backend", backend])
+        .arg("--bin-dir")
+        .arg(bin_dir())
+        .arg("--work-dir")
+        .arg(&work)
+        .output()
+        .expect("run coldgate demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo over {link} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "signature verified",
+        "rejected by the wallet: over_payment_max",
+        "held for an operator",
+        "rejected by the wallet: bad_tag",
+        "dropped by the verifier on the request lane: bad_crc",
+        "demo passed",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
+    }
+    let _ = std::fs::remove_dir_all(work);
+}
+
+#[test]
+fn demo_passes_over_tcp() {
+    run_demo("tcp", "auto");
+}
+
+#[test]
+fn demo_passes_over_a_pty_pair() {
+    run_demo("pty", "rusthdl");
+}
+
+#[test]
+fn demo_passes_over_file_links() {
+    run_demo("file", "golden");
+}
+
+#[test]
+fn demo_fails_cleanly_without_its_binaries() {
+    let empty = scratch("no-binaries");
+    let out = Command::new(env!("CARGO_BIN_EXE_coldgate"))
+        .args(["demo", "--quiet", "--bin-dir"])
+        .arg(&empty)
+        .arg("--work-dir")
+        .arg(empty.join("work"))
+        .output()
+        .expect("run coldgate demo");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cargo build --release"));
+    let _ = std::fs::remove_dir_all(empty);
+}
+
+async fn gateway(name: &str, backend: &str) -> (Gateway, PathBuf) {
+    let work = scratch(name);
+    let opts = DemoOptions {
+        backend: backend.into(),
+        bin_dir: Some(bin_dir().to_path_buf()),
+        trace: false,
+        ..DemoOptions::default()
+    };
+    let backend = demo::backend(backend).expect("backend");
+    let g = Gateway::start(&opts, &work, &backend)
+        .await
+        .expect("gateway starts");
+    (g, work)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_converter_in_modes_never_yield_a_signature() {
+    let (mut g, work) = gateway("hostile-modes", "auto").await;
+    let mut client = g.client().expect("client");
+    let key = demo::until_linked(&mut g, &mut client, |c| Box::pin(c.new_key()))
+        .await
+        .expect("new key");
+    let Outcome::Key { key_id, .. } = key.outcome else {
+        panic!("expected a key, got {}", key.outcome)
+    };
+    let pay = |vout| demo::payment(key_id, vout, 1_000_000, 250_000, 10_000).expect("payment");
+
+    g.start_converter_in("mutate")
+        .await
+        .expect("hostile converter");
+    drop(client);
+    let mut client = g.client().expect("client");
+    let p = pay(1);
+    let x = demo::until_linked(&mut g, &mut client, move |c| Box::pin(c.sign_payment(p)))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        x.outcome,
+        Outcome::Rejected {
+            reason: RejectReason::BadTag
+        }
+    );
+
+    g.start_converter_in("replay")
+        .await
+        .expect("hostile converter");
+    drop(client);
+    let mut client = g.client().expect("client");
+    // The first call through a replaying converter has nothing to replay yet.
+    let x = demo::until_linked(&mut g, &mut client, |c| Box::pin(c.pubkey(key_id)))
+        .await
+        .expect("pubkey");
+    assert!(matches!(x.outcome, Outcome::Key { .. }));
+    // Then it sends that earlier frame instead of the payment, and returns its answer: a
+    // REJECT stale_counter for another counter, which the client refuses to take as the
+    // payment's answer.
+    match client.sign_payment(pay(2)).await {
+        Err(ClientError::Forged(why)) => assert!(why.contains("counter"), "{why}"),
+        other => panic!("expected a refused answer, got {other:?}"),
+    }
+
+    g.start_converter_in("inject")
+        .await
+        .expect("hostile converter");
+    drop(client);
+    let mut client = g.client().expect("client");
+    let p = pay(3);
+    let x = demo::until_linked(&mut g, &mut client, move |c| Box::pin(c.sign_payment(p)))
+        .await
+        .expect("an answer");
+    match x.outcome {
+        Outcome::Dropped { notice, field } => {
+            assert_eq!(notice.reason, DropReason::BadCrc);
+            assert_eq!(field, "crc");
+        }
+        other => panic!("expected a NOTICE, got {other}"),
+    }
+
+    // An honest converter again: the same client carries on.
+    g.start_converter_in("off").await.expect("honest converter");
+    drop(client);
+    let mut client = g.client().expect("client");
+    let p = pay(4);
+    let x = demo::until_linked(&mut g, &mut client, move |c| Box::pin(c.sign_payment(p)))
+        .await
+        .expect("signed");
+    assert!(matches!(x.outcome, Outcome::Signed { .. }), "{}", x.outcome);
+    g.procs.check_alive().expect("every process still runs");
+    drop(g);
+    let _ = std::fs::remove_dir_all(work);
+}
+
+/// A compromised converter-in with the untrusted link to itself: it holds client-tagged
+/// frames and may send anything. The only signatures that ever come back are for frames the
+/// client tagged, over exactly the payments it asked for.
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_hostile_peer_obtains_only_authorised_signatures() {
+    let (mut g, work) = gateway("hostile-peer", "auto").await;
+    let mut client = g.client().expect("client");
+    let key = demo::until_linked(&mut g, &mut client, |c| Box::pin(c.new_key()))
+        .await
+        .expect("new key");
+    let Outcome::Key { key_id, key } = key.outcome else {
+        panic!("expected a key")
+    };
+    let mut counter = client.state().data().next_counter;
+    drop(client);
+    g.stop_converter_in();
+
+    let secret = coldgate_client::read_secret(&g.secret_path()).expect("secret");
+    let spec = g.untrusted().parse().expect("link spec");
+    let mut link = FrameLink::new(
+        Link::open(&spec, Role::Peer, LinkOptions::named("hostile"))
+            .await
+            .expect("link"),
+    );
+    let writer = link.writer();
+    tokio::time::timeout(Duration::from_secs(30), writer.wait_up())
+        .await
+        .expect("link up in time")
+        .expect("link");
+
+    let mut next = || {
+        counter += 1;
+        counter
+    };
+    let sealed = |c: u64, body: Body| Frame::sealed(CLIENT_ID, c, body, &secret).expect("frame");
+    let wire = |f: &Frame| -> Wire { f.to_wire().expect("wire") };
+    let pay = |vout| demo::payment(key_id, vout, 1_000_000, 250_000, 10_000).expect("payment");
+    let authorised: Vec<(u64, Payment)> = vec![(next(), pay(10))];
+    let attacker = [0xA7u8; 32];
+
+    // Bytes to send, and the counter and answer they must get (none for junk).
+    type Send = (Vec<u8>, Option<(u64, &'static str)>);
+    let mut sends: Vec<Send> = Vec::new();
+    // 1. The authorised frame, as the client tagged it.
+    let original = sealed(authorised[0].0, Body::SignPayment(authorised[0].1));
+    sends.push((
+        wire(&original).to_vec(),
+        Some((original.counter, "signature")),
+    ));
+    // 2. The same bytes again.
+    sends.push((
+        wire(&original).to_vec(),
+        Some((original.counter, "reject:stale_counter")),
+    ));
+    // 3. Same frame under a fresh counter (the tag no longer matches).
+    let c3 = next();
+    let mut moved = original;
+    moved.counter = c3;
+    sends.push((
+        moved.encode_unchecked().to_vec(),
+        Some((c3, "reject:bad_tag")),
+    ));
+    // 4. A client-tagged payment with its destination rewritten.
+    let c4 = next();
+    let mut redirected = sealed(c4, Body::SignPayment(pay(11)));
+    if let Body::SignPayment(p) = &mut redirected.body {
+        p.destination = attacker;
+    }
+    sends.push((
+        redirected.encode_unchecked().to_vec(),
+        Some((c4, "reject:bad_tag")),
+    ));
+    // 5. A forged frame: the attacker's payment under a made-up tag.
+    let c5 = next();
+    let mut forged_payment = pay(12);
+    forged_payment.destination = attacker;
+    let forged = Frame {
+        client_id: CLIENT_ID,
+        counter: c5,
+        body: Body::SignPayment(forged_payment),
+        tag: [0x5A; 32],
+    };
+    sends.push((wire(&forged).to_vec(), Some((c5, "reject:bad_tag"))));
+    // 6. Over the hardware ceiling: the verifier itself drops it.
+    let c6 = next();
+    let mut big = sealed(c6, Body::SignPayment(pay(13)));
+    if let Body::SignPayment(p) = &mut big.body {
+        p.amount = coldgate_spec::config::SIGN_AMOUNT_CEILING + 1;
+        p.input_amount = p.amount + 20_000;
+    }
+    sends.push((
+        big.encode_unchecked().to_vec(),
+        Some((c6, "notice:out_of_range")),
+    ));
+    // 7. Garbage and a truncated frame: skipped or dropped, never answered by the wallet.
+    let mut junk = b"\xC0\x1D\x6A junk \x00\xFF".to_vec();
+    junk.extend_from_slice(&wire(&sealed(next(), Body::NewKey))[..60]);
+    sends.push((junk, None));
+    // 8. A last authorised payment: the verifier has resynchronised and the client's own
+    //    frames still work.
+    let last = (next(), pay(14));
+    let final_frame = sealed(last.0, Body::SignPayment(last.1));
+    // A frame whose bytes continue the truncated one must not hide this one: send zeros that
+    // complete any partial frame first (the verifier drops it, reserved or CRC).
+    let mut tail = vec![0u8; coldgate_spec::FRAME_LEN];
+    tail.extend_from_slice(&wire(&final_frame));
+    sends.push((tail, Some((last.0, "signature"))));
+    let authorised = [authorised[0], last];
+
+    let mut answers: Vec<Frame> = Vec::new();
+    for (bytes, expect) in sends {
+        writer.write(bytes.into()).await.expect("write");
+        let Some((c, what)) = expect else { continue };
+        let frame = loop {
+            let ev = tokio::time::timeout(Duration::from_secs(30), link.recv())
+                .await
+                .expect("an answer in time")
+                .expect("link running");
+            match ev {
+                FrameEvent::Frame(w) => {
+                    let f = Frame::decode(&w[..]).expect("answers decode");
+                    answers.push(f);
+                    if f.counter == c {
+                        break f;
+                    }
+                }
+                FrameEvent::Invalid(e) => panic!("appliance sent invalid bytes: {e}"),
+                FrameEvent::Up { .. } | FrameEvent::Down { .. } => {}
+            }
+        };
+        let got = match frame.body {
+            Body::Signature { .. } => "signature".to_string(),
+            Body::Reject { reason } => format!("reject:{reason}"),
+            Body::Notice(n) => format!("notice:{}", n.reason),
+            other => format!("{:?}", other.msg_type()),
+        };
+        assert_eq!(got, what, "counter {c}");
+    }
+
+    let internal = coldgate_tx::parse_key(&key).expect("key");
+    let signed: Vec<&Frame> = answers
+        .iter()
+        .filter(|f| matches!(f.body, Body::Signature { .. }))
+        .collect();
+    assert_eq!(signed.len(), authorised.len(), "{answers:?}");
+    for f in signed {
+        let Body::Signature { signature, .. } = f.body else {
+            unreachable!()
+        };
+        let (_, payment) = authorised
+            .iter()
+            .find(|(c, _)| *c == f.counter)
+            .unwrap_or_else(|| panic!("signature for unauthorised counter {}", f.counter));
+        assert!(f.verify(&secret), "signature frames carry the wallet's tag");
+        coldgate_tx::verify(&internal, payment, &signature)
+            .expect("signs exactly what was authorised");
+        assert_ne!(payment.destination, attacker);
+    }
+    g.procs.check_alive().expect("every process still runs");
+    drop(link);
+    drop(g);
+    let _ = std::fs::remove_dir_all(work);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_cli_talks_to_the_gateway() {
+    let (mut g, work) = gateway("cli", "golden").await;
+    // Wait until converter-in reaches the appliance, through the library.
+    let mut client = g.client().expect("client");
+    demo::until_linked(&mut g, &mut client, |c| Box::pin(c.new_key()))
+        .await
+        .expect("new key");
+    let state = client.state().path().to_path_buf();
+    drop(client);
+
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coldgate"))
+            .arg("client")
+            .arg("--url")
+            .arg(g.endpoint().to_string())
+            .args(["--client-id", &CLIENT_ID.to_string()])
+            .arg("--secret")
+            .arg(g.secret_path())
+            .arg("--state")
+            .arg(&state)
+            .args(args)
+            .output()
+            .expect("run coldgate client")
+    };
+    let out = cli(&["new-key"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("key 2: "));
+
+    let out = cli(&["--json", "pubkey", "--key-id", "2"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["type"], "pubkey");
+    assert_eq!(v["key_id"], 2);
+
+    let dest = hex::encode(demo::destination().expect("destination"));
+    let txid = "11".repeat(32);
+    let pay = |amount: &str, change: &str| {
+        cli(&[
+            "sign-payment",
+            "--key-id",
+            "2",
+            "--txid",
+            &txid,
+            "--vout",
+            "0",
+            "--input-amount",
+            "1000000",
+            "--destination",
+            &dest,
+            "--amount",
+            amount,
+            "--change",
+            change,
+        ])
+    };
+    let out = pay("250000", "740000");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("signature verified"), "{text}");
+    assert!(text.contains("transaction 02000000"), "{text}");
+
+    // A fee above the policy's maximum: REJECT, exit code 3.
+    let out = pay("250000", "100000");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rejected by the wallet: fee_too_high"));
+
+    // A wrong secret: converter-in and the verifier pass it, the wallet refuses it, and the
+    // client cannot authenticate the refusal (it is tagged with the real secret).
+    let wrong = work.join("wrong.secret");
+    std::fs::write(&wrong, format!("{}\n", "ab".repeat(32))).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_coldgate"))
+        .arg("client")
+        .arg("--url")
+        .arg(g.endpoint().to_string())
+        .args(["--client-id", &CLIENT_ID.to_string()])
+        .arg("--secret")
+        .arg(&wrong)
+        .arg("--state")
+        .arg(work.join("other.state.json"))
+        .arg("new-key")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tag does not verify"));
+
+    // Unreachable converter-in: a clear error, not a hang or a panic.
+    let out = Command::new(env!("CARGO_BIN_EXE_coldgate"))
+        .args(["client", "--url", "http://127.0.0.1:1", "--client-id", "1"])
+        .arg("--secret")
+        .arg(g.secret_path())
+        .arg("--state")
+        .arg(work.join("third.state.json"))
+        .arg("new-key")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connecting to"));
+    drop(g);
+    let _ = std::fs::remove_dir_all(work);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropping_the_gateway_stops_every_process() {
+    let (g, work) = gateway("stop", "golden").await;
+    let pids = g.procs.pids();
+    assert_eq!(
+        pids.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["wallet", "appliance", "converter-out", "converter-in"]
+    );
+    for (_, pid) in &pids {
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+    }
+    drop(g);
+    // Every child was waited for, so its process id is gone (not even a zombie is left).
+    for (name, pid) in &pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "{name} ({pid}) still there"
+        );
+    }
+    let _ = std::fs::remove_dir_all(work);
+}
