@@ -308,7 +308,10 @@ impl Gateway {
         );
         println!("  converter-out  {trusted} <-> {wallet_url}");
         println!("  converter-in   {} <-> {}", g.endpoint, g.untrusted);
-        println!("  logs           {}", g.work.join("logs").display());
+        println!(
+            "  logs           {} (a temporary one is removed after a successful run)",
+            g.work.join("logs").display()
+        );
         Ok(g)
     }
 
