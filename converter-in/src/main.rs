@@ -90,23 +90,7 @@ async fn main() -> anyhow::Result<()> {
     };
     tokio::select! {
         _ = server::serve(listener, gateway, limits) => {}
-        _ = shutdown() => tracing::info!("stopping"),
+        _ = coldgate_link::signal::shutdown() => tracing::info!("stopping"),
     }
     Ok(())
-}
-
-/// SIGINT or SIGTERM.
-async fn shutdown() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }

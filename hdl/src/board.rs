@@ -141,11 +141,14 @@ pub struct ColdgateBoard {
     last_drop: DFF<Bits<12>>,
     pass_led: DFF<Bits<STRETCH_BITS>>,
     drop_led: DFF<Bits<STRETCH_BITS>>,
-    status_index: DFF<Bits<6>>,
+    status_sync: DFF<Bits<2>>,
+    status_counter: DFF<Bits<4>>,
+    status_byte_index: DFF<Bits<2>>,
+    status_word: DFF<Bits<32>>,
     status_data: DFF<Bits<8>>,
     status_ok: DFF<Bit>,
     tick_period_m1: Constant<Bits<TICK_BITS>>,
-    status_last: Constant<Bits<6>>,
+    status_last: Constant<Bits<4>>,
     sync0: Constant<Bits<8>>,
     sync1: Constant<Bits<8>>,
     stretch: Constant<Bits<STRETCH_BITS>>,
@@ -153,6 +156,8 @@ pub struct ColdgateBoard {
     snapshot: Signal<Local, Bits<STATUS_BITS>>,
     drops: Signal<Local, Bits<12>>,
     status_byte: Signal<Local, Bits<8>>,
+    u_held: Signal<Local, Bit>,
+    t_held: Signal<Local, Bit>,
 }
 
 impl ColdgateBoard {
@@ -186,11 +191,14 @@ impl ColdgateBoard {
             last_drop: Default::default(),
             pass_led: Default::default(),
             drop_led: Default::default(),
-            status_index: Default::default(),
+            status_sync: Default::default(),
+            status_counter: Default::default(),
+            status_byte_index: Default::default(),
+            status_word: Default::default(),
             status_data: Default::default(),
             status_ok: Default::default(),
             tick_period_m1: Constant::new((TICK_PERIOD - 1).to_bits()),
-            status_last: Constant::new((STATUS_LEN - 1).to_bits()),
+            status_last: Constant::new((STATUS_COUNTERS - 1).to_bits()),
             sync0: Constant::new(STATUS_SYNC[0].to_bits()),
             sync1: Constant::new(STATUS_SYNC[1].to_bits()),
             stretch: Constant::new(((1u32 << STRETCH_BITS) - 1).to_bits()),
@@ -198,6 +206,8 @@ impl ColdgateBoard {
             snapshot: Default::default(),
             drops: Default::default(),
             status_byte: Default::default(),
+            u_held: Default::default(),
+            t_held: Default::default(),
         };
         for (sig, pin) in [
             (&mut b.rst_n, "P8"),
@@ -236,7 +246,10 @@ impl Logic for ColdgateBoard {
             last_drop,
             pass_led,
             drop_led,
-            status_index,
+            status_sync,
+            status_counter,
+            status_byte_index,
+            status_word,
             status_data,
             status_ok
         );
@@ -317,26 +330,43 @@ impl Logic for ColdgateBoard {
             | (bit_cast::<STATUS_BITS, 32>(self.core.resp_count_reserved_nonzero.val()) << 352)
             | (bit_cast::<STATUS_BITS, 32>(self.core.resp_count_bad_crc.val()) << 384)
             | (bit_cast::<STATUS_BITS, 32>(self.core.resp_count_rate_limited.val()) << 416);
-        self.status_byte.next = self.sync0.val();
-        if self.status_index.q.val() == 1 {
-            self.status_byte.next = self.sync1.val();
+        // (Offsets are widened before shifting: Verilog sizes a shift by its left operand.)
+        // A snapshot is the two sync bytes (`status_sync` 0 and 1), then counter
+        // `status_counter`, byte `status_byte_index`, for every counter. The choice is slow
+        // (14 counters, then 4 bytes), so it runs through two registers; the UART is busy
+        // for a whole character after each byte, so both have long caught up when it is
+        // ready for the next (`status_ok` holds off only the clock right after a byte).
+        self.status_word.d.next = self
+            .snapshot
+            .val()
+            .get_bits::<32>((bit_cast::<16, 4>(self.status_counter.q.val()) << 5).index());
+        self.status_byte.next = self
+            .status_word
+            .q
+            .val()
+            .get_bits::<8>((bit_cast::<16, 2>(self.status_byte_index.q.val()) << 3).index());
+        if !self.status_sync.q.val().get_bit(1) {
+            self.status_byte.next = self.sync0.val();
+            if self.status_sync.q.val().get_bit(0) {
+                self.status_byte.next = self.sync1.val();
+            }
         }
-        if self.status_index.q.val().get_bits::<5>(1).any() {
-            self.status_byte.next = self
-                .snapshot
-                .val()
-                .get_bits::<8>((self.status_index.q.val().index() - 2) << 3);
-        }
-        // The byte is registered (the 56-way choice is slow); after each byte the UART is busy
-        // for a whole character, so the register has long caught up with the next index.
         self.status_data.d.next = self.status_byte.val();
         self.status_ok.d.next = !self.s_tx.ready.val() | !self.status_ok.q.val();
         self.s_tx.data.next = self.status_data.q.val();
         self.s_tx.valid.next = self.status_ok.q.val();
         if self.s_tx.ready.val() & self.status_ok.q.val() {
-            self.status_index.d.next = self.status_index.q.val() + 1;
-            if self.status_index.q.val() == self.status_last.val() {
-                self.status_index.d.next = 0.into();
+            if self.status_sync.q.val().get_bit(1) {
+                self.status_byte_index.d.next = self.status_byte_index.q.val() + 1;
+                if self.status_byte_index.q.val().all() {
+                    self.status_counter.d.next = self.status_counter.q.val() + 1;
+                    if self.status_counter.q.val() == self.status_last.val() {
+                        self.status_counter.d.next = 0.into();
+                        self.status_sync.d.next = 0.into();
+                    }
+                }
+            } else {
+                self.status_sync.d.next = self.status_sync.q.val() + 1;
             }
         }
         self.status_tx.next = self.s_tx.tx.val();
@@ -367,15 +397,20 @@ impl Logic for ColdgateBoard {
         if self.last_drop.q.val() != self.drops.val() {
             self.drop_led.d.next = self.stretch.val();
         }
+        // (Inverted in a signal of its own: Verilog would widen before inverting in a cast.)
+        self.u_held.next = !self.core.u_in_ready.val();
+        self.t_held.next = !self.core.t_in_ready.val();
         self.leds.next = bit_cast::<8, 1>(self.pass_led.q.val().any().into())
             | (bit_cast::<8, 1>(self.drop_led.q.val().any().into()) << 1)
-            | (bit_cast::<8, 1>((!self.core.u_in_ready.val()).into()) << 2)
-            | (bit_cast::<8, 1>((!self.core.t_in_ready.val()).into()) << 3)
+            | (bit_cast::<8, 1>(self.u_held.val().into()) << 2)
+            | (bit_cast::<8, 1>(self.t_held.val().into()) << 3)
             | (bit_cast::<8, 4>(self.core.req_count_passed.val().get_bits::<4>(0)) << 4);
         if self.reset.val() {
             self.u_full.d.next = false;
             self.t_full.d.next = false;
-            self.status_index.d.next = 0.into();
+            self.status_sync.d.next = 0.into();
+            self.status_counter.d.next = 0.into();
+            self.status_byte_index.d.next = 0.into();
             self.pass_led.d.next = 0.into();
             self.status_ok.d.next = false;
             self.drop_led.d.next = 0.into();

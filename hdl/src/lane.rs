@@ -5,13 +5,19 @@
 //!
 //! # Input stage (one byte per clock)
 //!
-//! `pos` is the offset of the next byte (0..4 while hunting for the magic). The rule for that
-//! byte comes from the rule ROM (block RAM, one clock of latency), addressed one byte ahead:
-//! when a byte is accepted the ROM reads `{type, pos + 1}`, assuming the frame goes on. When
-//! the byte fails instead (or ends the frame), the lane restarts at offset 0 or 1, whose rules
-//! are the first two magic bytes; for that one byte the lane compares against those constants
-//! (`rom_valid` low) instead of the ROM word, so a failure costs no cycle. The message type
-//! byte (offset 5) selects the ROM row for the bytes after it.
+//! `pos` is the offset of the next byte (0..4 while hunting for the magic). Each byte is
+//! checked against two bounds held in registers, `lo <= byte <= hi`: an equality check has
+//! equal bounds, a closed set its two ends, a range byte its limit bytes while the
+//! most-significant-first comparison is still open, any byte `0..=255`. So the verdict on a
+//! byte is two carry-chain comparisons and an OR.
+//!
+//! The bounds come from the rule ROM (block RAM, one clock of latency), read two bytes ahead:
+//! when the byte at `pos` is accepted, the ROM's output (the rule of `pos + 1`) is decoded
+//! into the next bounds and the ROM moves on to `pos + 2`. Hunting bytes use the magic as
+//! bounds instead, so a restart after a failing byte (at offset 0, or 1 when the failing byte
+//! was `MAGIC[0]`) costs no cycle; by offset 4 the ROM pipeline has refilled. The message type
+//! byte (offset 5) selects the ROM row from the body on; the header rows of all types are the
+//! same (the generator asserts it).
 //!
 //! The CRC trailer is checked byte by byte: a frame's four CRC bytes make the register equal
 //! the catalog residue exactly when they are the complemented register before them,
@@ -22,10 +28,13 @@
 //!
 //! # Verdict stage (one clock later)
 //!
-//! The byte that decides a frame sets `v_pass` or `v_drop` (with reason, field and the
-//! readable flag). One clock later counters count, a passed slot is committed and a drop
-//! starts its NOTICE. The token bucket alone is updated on the deciding clock, so a refill
-//! tick on that clock applies after the verdict, as in the golden model.
+//! The byte that decides a frame sets `v_pass`, or the parts of a drop (reason, field, the
+//! readable flag; a rule drop as "failed" and "counts as a drop", combined one clock later).
+//! One clock later counters count, a passed slot is committed and a drop starts its NOTICE.
+//! The token bucket applies a clock's take and tick together one clock later, take first; the
+//! verdict itself sees the previous clock's tick. Two verdicts are a frame apart, so this is
+//! exactly the golden model's order: a tick between two bytes refills before the second
+//! byte's verdict, and a tick on the deciding clock after it.
 //!
 //! # Store and forward
 //!
@@ -37,6 +46,8 @@
 //! committed slots at one byte per clock; its read address is computed from the next read
 //! position, so the block RAM's output register is the output data and backpressure just
 //! re-reads the same byte.
+//!
+//! Reset is needed after power-up (the board top applies it).
 //!
 //! `in_ready` is low only when every slot is committed, or when the lane is inside a frame
 //! while the previous NOTICE is still being sent (the NOTICE reads the kept client id and

@@ -95,6 +95,7 @@ pub struct UartRx {
     timer: DFF<Bits<DIVISOR_BITS>>,
     out: DFF<Bits<8>>,
     strobe: DFF<Bit>,
+    line: Signal<Local, Bit>,
     divisor_m1: Constant<Bits<DIVISOR_BITS>>,
     half_m1: Constant<Bits<DIVISOR_BITS>>,
     frame_bits: Constant<Bits<4>>,
@@ -118,6 +119,7 @@ impl UartRx {
             timer: Default::default(),
             out: Default::default(),
             strobe: Default::default(),
+            line: Default::default(),
             divisor_m1: Constant::new((divisor - 1).to_bits()),
             half_m1: Constant::new((divisor / 2 - 1).to_bits()),
             frame_bits: Constant::new(10u32.to_bits()),
@@ -133,14 +135,16 @@ impl Logic for UartRx {
         self.sync0.d.next = !self.rx.val();
         self.sync1.d.next = self.sync0.q.val();
         self.strobe.d.next = false;
+        // The line level in a signal of its own: Verilog would widen before inverting in a cast.
+        self.line.next = !self.sync1.q.val();
         if self.busy.q.val() {
             if self.timer.q.val().any() {
                 self.timer.d.next = self.timer.q.val() - 1;
             } else {
                 self.timer.d.next = self.divisor_m1.val();
                 // Sample in the middle of the bit: start, eight data bits, stop.
-                self.shift.d.next = (self.shift.q.val() >> 1)
-                    | (bit_cast::<9, 1>((!self.sync1.q.val()).into()) << 8);
+                self.shift.d.next =
+                    (self.shift.q.val() >> 1) | (bit_cast::<9, 1>(self.line.val().into()) << 8);
                 self.bits_left.d.next = self.bits_left.q.val() - 1;
                 if self.bits_left.q.val() == self.frame_bits.val() {
                     // A start bit that is high again by its middle was a glitch.

@@ -176,7 +176,7 @@ fn run(u: &[Piece], t: &[Piece], cfg: DriveConfig) -> Result<(), TestCaseError> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(96))]
 
     /// Both lanes at full rate, outputs always ready: frames leave back to back.
     #[test]

@@ -54,6 +54,7 @@
 mod file;
 mod pty;
 mod serial;
+pub mod signal;
 mod spec;
 pub mod split;
 mod stream;

@@ -338,7 +338,10 @@ pub fn fields(lane: Option<LaneId>, t: MsgType) -> &'static [FieldDef] {
             .collect()
     });
     let l = lanes.iter().position(|&x| x == lane).expect("every lane");
-    let i = MsgType::ALL.iter().position(|&x| x == t).expect("every type");
+    let i = MsgType::ALL
+        .iter()
+        .position(|&x| x == t)
+        .expect("every type");
     &tables[l * MsgType::ALL.len() + i]
 }
 

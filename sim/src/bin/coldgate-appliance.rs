@@ -58,27 +58,6 @@ fn parse_backend(s: &str) -> Result<BackendKind, String> {
         .ok_or_else(|| format!("{s:?}: expected golden, rusthdl, verilator or board"))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -105,5 +84,5 @@ fn main() -> anyhow::Result<()> {
         stats_every: Duration::from_secs_f64(args.stats_every),
     };
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(appliance::run(cfg, shutdown_signal()))
+    rt.block_on(appliance::run(cfg, coldgate_link::signal::shutdown()))
 }
