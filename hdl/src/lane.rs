@@ -127,13 +127,6 @@ pub struct LaneCore {
     /// so far equal the limit's).
     lo_on: DFF<Bit>,
     hi_on: DFF<Bit>,
-    /// The last accepted byte failed, and the restart it causes is not in `pos`, `started`,
-    /// `in_frame`, the bounds and the open flags yet: this clock's logic sees the hunting
-    /// state through the `cur_*` signals instead. Keeping the comparators' verdict out of
-    /// the next-state logic is what lets the lane run at its clock rate.
-    failed: DFF<Bit>,
-    /// The failing byte was `MAGIC[0]`, so hunting resumes at offset 1.
-    failed_magic0: DFF<Bit>,
     crc: DFF<Bits<32>>,
     crc_ok: DFF<Bit>,
     hdr: DFF<Bits<HDR_BITS>>,
@@ -236,12 +229,7 @@ pub struct LaneCore {
     next_hi_on: Signal<Local, Bit>,
     next_lo: Signal<Local, Bits<8>>,
     next_hi: Signal<Local, Bits<8>>,
-    cur_pos: Signal<Local, Bits<OFFSET_BITS>>,
-    cur_started: Signal<Local, Bit>,
-    cur_in_frame: Signal<Local, Bit>,
-    cur_lo_on: Signal<Local, Bit>,
-    cur_hi_on: Signal<Local, Bit>,
-    is_magic1: Signal<Local, Bit>,
+    restart_b: Signal<Local, Bits<8>>,
     fail: Signal<Local, Bit>,
     restart: Signal<Local, Bit>,
     end_drop: Signal<Local, Bit>,
@@ -332,8 +320,6 @@ impl LaneCore {
             hi_b: Default::default(),
             lo_on: Default::default(),
             hi_on: Default::default(),
-            failed: Default::default(),
-            failed_magic0: Default::default(),
             crc: Default::default(),
             crc_ok: Default::default(),
             hdr: Default::default(),
@@ -427,12 +413,7 @@ impl LaneCore {
             next_hi_on: Default::default(),
             next_lo: Default::default(),
             next_hi: Default::default(),
-            cur_pos: Default::default(),
-            cur_started: Default::default(),
-            cur_in_frame: Default::default(),
-            cur_lo_on: Default::default(),
-            cur_hi_on: Default::default(),
-            is_magic1: Default::default(),
+            restart_b: Default::default(),
             fail: Default::default(),
             restart: Default::default(),
             end_drop: Default::default(),
@@ -487,8 +468,6 @@ impl Logic for LaneCore {
             hi_b,
             lo_on,
             hi_on,
-            failed,
-            failed_magic0,
             crc,
             crc_ok,
             hdr,
@@ -533,55 +512,31 @@ impl Logic for LaneCore {
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
 
-        // The state this byte sees: the registers, or hunting after a failing byte (see
-        // `failed`).
-        self.cur_pos.next = self.pos.q.val();
-        self.cur_started.next = self.started.q.val();
-        self.cur_in_frame.next = self.in_frame.q.val();
-        self.cur_lo_on.next = self.lo_on.q.val();
-        self.cur_hi_on.next = self.hi_on.q.val();
-        if self.failed.q.val() {
-            self.cur_pos.next = bit_cast::<OFFSET_BITS, 1>(self.failed_magic0.q.val().into());
-            self.cur_started.next = self.failed_magic0.q.val();
-            self.cur_in_frame.next = false;
-            self.cur_lo_on.next = false;
-            self.cur_hi_on.next = false;
-        }
-
         // The rule for the byte at `pos` (meaningful in a frame, see the module doc).
         self.word.next = self.rule_cur.q.val();
         self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(0));
         self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(5));
         self.rule_first.next = self.word.val().get_bit(8);
-        self.rule_crc.next = self.word.val().get_bit(9) & self.cur_in_frame.val();
+        self.rule_crc.next = self.word.val().get_bit(9) & self.in_frame.q.val();
         self.rule_readable.next = self.word.val().get_bit(10);
-        self.rule_capture.next = self.word.val().get_bit(11) & self.cur_in_frame.val();
-        self.rule_end.next = self.word.val().get_bit(12) & self.cur_in_frame.val();
-        self.rule_type.next = self.word.val().get_bit(13) & self.cur_in_frame.val();
+        self.rule_capture.next = self.word.val().get_bit(11) & self.in_frame.q.val();
+        self.rule_end.next = self.word.val().get_bit(12) & self.in_frame.q.val();
+        self.rule_type.next = self.word.val().get_bit(13) & self.in_frame.q.val();
 
         // Handshake.
         self.in_byte.next = self.in_data.val();
-        self.ready.next = !self.full.q.val() & !(self.cur_in_frame.val() & self.n_busy.q.val());
+        self.ready.next = !self.full.q.val() & !(self.in_frame.q.val() & self.n_busy.q.val());
         self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its bounds (see `lo_b`).
         self.lo.next = self.lo_b.q.val();
         self.hi.next = self.hi_b.q.val();
-        self.restart.next = self.in_byte.val() == self.magic0.val();
-        self.is_magic1.next = self.in_byte.val() == self.magic1.val();
         self.fail.next =
             (self.in_byte.val() < self.lo.val()) | (self.in_byte.val() > self.hi.val());
-        // After a failing byte the lane checks for MAGIC[0], or MAGIC[1] if the failing byte
-        // was MAGIC[0]; the registered bounds do not know yet.
-        if self.failed.q.val() {
-            self.fail.next = !self.restart.val();
-            if self.failed_magic0.q.val() {
-                self.fail.next = !self.is_magic1.val();
-            }
-        }
-        self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo.val());
-        self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi.val());
+        self.restart.next = self.in_byte.val() == self.magic0.val();
+        self.lo_open.next = self.lo_on.q.val() & (self.in_byte.val() == self.lo.val());
+        self.hi_open.next = self.hi_on.q.val() & (self.in_byte.val() == self.hi.val());
         // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
         // its comparisons are still open; they restart at the field's first byte).
         self.next_check.next = self.rules.data.val().get_bits::<2>(21);
@@ -607,10 +562,16 @@ impl Logic for LaneCore {
                 self.next_hi.next = self.next_b.val();
             }
         }
+        // After a verdict the lane checks for MAGIC[0], or MAGIC[1] if the failing byte was
+        // MAGIC[0].
+        self.restart_b.next = self.magic0.val();
+        if self.restart.val() {
+            self.restart_b.next = self.magic1.val();
+        }
         self.magic_next.next = self.magic1.val();
-        if self.cur_pos.val().get_bit(1) {
+        if self.pos.q.val().get_bit(1) {
             self.magic_next.next = self.magic3.val();
-        } else if self.cur_pos.val().get_bit(0) {
+        } else if self.pos.q.val().get_bit(0) {
             self.magic_next.next = self.magic2.val();
         }
         self.crc_good.next = (self.rule_first.val() | self.crc_ok.q.val())
@@ -627,7 +588,7 @@ impl Logic for LaneCore {
         // A rule drop is registered as its parts (the comparators' verdict apart from the
         // rest) and assembled one clock later in `dropped`.
         self.rule_drop.next =
-            self.accept.val() & self.cur_in_frame.val() & self.rule_reason.val().any();
+            self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
 
         // CRC register after this byte: eight unrolled reflected steps (spec's
         // `checksum::update_register`). The magic is constant, so the register entering a
@@ -671,14 +632,14 @@ impl Logic for LaneCore {
         // body on, long after the type byte.
         self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val())
             << 8)
-            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos.val() + 1);
+            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 1);
 
         // Store writes (offset 0 keeps MAGIC[0], see the module doc).
         self.store.write_address.next =
             (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.wslot.q.val()) << 8)
-                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.cur_pos.val());
+                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val());
         self.store.write_data.next = self.in_byte.val();
-        self.store.write_enable.next = self.accept.val() & self.cur_started.val();
+        self.store.write_enable.next = self.accept.val() & self.started.q.val();
 
         // Verdict: the rule's own reason and field, or the end-of-frame ones.
         self.v_pass.d.next = self.take.val();
@@ -699,7 +660,7 @@ impl Logic for LaneCore {
         if self.accept.val() {
             self.rules.address.next =
                 (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
-                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos.val() + 2);
+                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 2);
             self.rule_cur.d.next = (bit_cast::<14, 9>(self.rules.data.val().get_bits::<9>(23))
                 << 5)
                 | bit_cast::<14, 5>(self.rules.data.val().get_bits::<5>(16));
@@ -714,7 +675,7 @@ impl Logic for LaneCore {
             if self.rule_end.val() {
                 self.lo_b.d.next = self.magic0.val();
                 self.hi_b.d.next = self.magic0.val();
-            } else if self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val()) {
+            } else if self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val()) {
                 self.lo_b.d.next = self.next_lo.val();
                 self.hi_b.d.next = self.next_hi.val();
                 self.lo_on.d.next =
@@ -725,10 +686,16 @@ impl Logic for LaneCore {
                 self.lo_b.d.next = self.magic_next.val();
                 self.hi_b.d.next = self.magic_next.val();
             }
+            if self.fail.val() {
+                self.lo_b.d.next = self.restart_b.val();
+                self.hi_b.d.next = self.restart_b.val();
+                self.lo_on.d.next = false;
+                self.hi_on.d.next = false;
+            }
             // A failing byte drops the frame, so what it leaves in the CRC register does not
             // matter: the CRC does not wait for the comparators.
             self.crc.d.next = self.crc_magic.val();
-            if self.cur_in_frame.val() {
+            if self.in_frame.q.val() {
                 self.crc.d.next = self.ci8.val();
                 if self.rule_crc.val() {
                     self.crc.d.next = self.crc.q.val() >> 8;
@@ -740,15 +707,17 @@ impl Logic for LaneCore {
                 self.started.d.next = false;
                 self.in_frame.d.next = false;
             } else {
-                self.pos.d.next = self.cur_pos.val() + 1;
+                self.pos.d.next = self.pos.q.val() + 1;
                 self.started.d.next = true;
                 self.in_frame.d.next =
-                    self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val());
+                    self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val());
             }
-            // A failing byte resumes hunting with this same byte, through `failed` on the
-            // next byte.
-            self.failed.d.next = self.fail.val();
-            self.failed_magic0.d.next = self.restart.val();
+            if self.fail.val() {
+                // Resume hunting with this same byte.
+                self.pos.d.next = bit_cast::<OFFSET_BITS, 1>(self.restart.val().into());
+                self.started.d.next = self.restart.val();
+                self.in_frame.d.next = false;
+            }
         }
 
         // Token bucket, counted in spent tokens so that zero is full. A clock's take (its
@@ -960,8 +929,6 @@ impl Logic for LaneCore {
             self.hi_b.d.next = self.magic0.val();
             self.lo_on.d.next = false;
             self.hi_on.d.next = false;
-            self.failed.d.next = false;
-            self.failed_magic0.d.next = false;
             self.crc.d.next = 0.into();
             self.crc_ok.d.next = false;
             self.hdr.d.next = 0.into();
