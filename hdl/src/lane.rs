@@ -57,6 +57,8 @@ use coldgate_spec::field::{self, MAGIC, NO_FIELD};
 use coldgate_spec::{checksum, config, DropReason, LaneConfig};
 use rust_hdl::prelude::*;
 
+use crate::crc::CrcByte;
+use crate::queue::ByteQueue;
 use crate::rules::{self, HDR_BITS, OFFSET_BITS, RULE_ADDR_BITS, TYPE_BITS};
 
 /// Slot-index bits of the store.
@@ -72,6 +74,16 @@ const _: () = assert!(config::RATE_BURST > 0);
 /// Counter width, from spec.
 pub const COUNTER_BITS: usize = config::COUNTER_BITS as usize;
 const _: () = assert!(COUNTER_BITS == 32);
+// `c_inc` has a bit per reason code.
+const _: () = {
+    let mut i = 0;
+    while i < DropReason::ALL.len() {
+        assert!((DropReason::ALL[i] as u8) < 8);
+        i += 1;
+    }
+};
+// The NOTICE CRC register refills with ones (see `n_crc`).
+const _: () = assert!(checksum::INIT == u32::MAX);
 
 /// One lane. Ports are AXI-Stream style: a byte moves when valid and ready are both high.
 #[derive(LogicBlock)]
@@ -107,6 +119,12 @@ pub struct LaneCore {
     rules: SyncROM<Bits<32>, RULE_ADDR_BITS>,
     store: RAM<Bits<8>, STORE_ADDR_BITS>,
     template: ROM<Bits<16>, OFFSET_BITS>,
+    /// Output queues: the far side's ready reaches only their registers.
+    pass_q: ByteQueue,
+    notice_q: ByteQueue,
+    /// CRC of the frame coming in, and of the NOTICE going out.
+    in_crc: CrcByte,
+    notice_crc: CrcByte,
 
     // Input stage.
     pos: DFF<Bits<OFFSET_BITS>>,
@@ -127,9 +145,23 @@ pub struct LaneCore {
     /// so far equal the limit's).
     lo_on: DFF<Bit>,
     hi_on: DFF<Bit>,
+    /// The last accepted byte failed, and the restart it causes is not in `pos`, `started`,
+    /// `in_frame`, the bounds and the open flags yet: this clock's logic sees the hunting
+    /// state through the `cur_*` signals instead. Keeping the comparators' verdict out of
+    /// the next-state logic is what lets the lane run at its clock rate.
+    failed: DFF<Bit>,
+    /// The failing byte was `MAGIC[0]`, so hunting resumes at offset 1.
+    failed_magic0: DFF<Bit>,
+    /// `in_frame & !failed`, kept as its own register so the handshake (`ready`) is one
+    /// level of logic from registers.
+    live: DFF<Bit>,
     crc: DFF<Bits<32>>,
     crc_ok: DFF<Bit>,
     hdr: DFF<Bits<HDR_BITS>>,
+    /// A header byte to capture into `hdr` (and the byte), one clock after it was accepted,
+    /// so the 56-bit shift register's enable comes from registers rather than the handshake.
+    cap_valid: DFF<Bit>,
+    cap_byte: DFF<Bits<8>>,
     spent: DFF<Bits<TOKEN_BITS>>,
     tick_d: DFF<Bit>,
     // Verdict stage.
@@ -140,6 +172,9 @@ pub struct LaneCore {
     v_reason: DFF<Bits<8>>,
     v_field: DFF<Bits<8>>,
     v_readable: DFF<Bit>,
+    /// The deciding byte was a frame's last, and its CRC byte matched (see `d_reason`).
+    v_end: DFF<Bit>,
+    v_crc_good: DFF<Bit>,
     // Store and reader.
     wslot: DFF<Bits<SLOT_BITS>>,
     rslot: DFF<Bits<SLOT_BITS>>,
@@ -149,6 +184,9 @@ pub struct LaneCore {
     r_active: DFF<Bit>,
     r_last: DFF<Bit>,
     // Counters.
+    /// The drop counter that counts this clock, one-hot by reason code: decoded a clock
+    /// ahead so that each counter's enable is a register.
+    c_inc: DFF<Bits<8>>,
     c_passed: DFF<Bits<COUNTER_BITS>>,
     c_bad_const: DFF<Bits<COUNTER_BITS>>,
     c_not_in_set: DFF<Bits<COUNTER_BITS>>,
@@ -161,13 +199,15 @@ pub struct LaneCore {
     /// Offset of the NOTICE byte after the one in `n_word` (the template lookup address).
     n_off: DFF<Bits<OFFSET_BITS>>,
     n_word: DFF<Bits<16>>,
-    n_valid: DFF<Bit>,
-    n_data: DFF<Bits<8>>,
-    n_last: DFF<Bit>,
-    n_valid1: DFF<Bit>,
-    n_data1: DFF<Bits<8>>,
-    n_last1: DFF<Bit>,
+    /// The NOTICE's CRC register. It shifts in ones as the trailer leaves, so it holds the
+    /// CRC's initial value again after every NOTICE (and from reset): no clear is needed.
     n_crc: DFF<Bits<32>>,
+    /// Second NOTICE stage: the byte chosen from the template, on its way to `notice_q`
+    /// through the CRC (or replaced by the CRC when it is a trailer byte).
+    nb_valid: DFF<Bit>,
+    nb_data: DFF<Bits<8>>,
+    nb_crc: DFF<Bit>,
+    nb_last: DFF<Bit>,
     n_reason: DFF<Bits<8>>,
     n_field: DFF<Bits<8>>,
     n_readable: DFF<Bit>,
@@ -182,7 +222,8 @@ pub struct LaneCore {
     penult: Constant<Bits<OFFSET_BITS>>,
     crc_init: Constant<Bits<32>>,
     crc_magic: Constant<Bits<32>>,
-    crc_poly: Constant<Bits<32>>,
+    /// Ones shifted into the NOTICE CRC register as its trailer leaves (see `n_crc`).
+    crc_refill: Constant<Bits<32>>,
     slots: Constant<Bits<COUNT_BITS>>,
     limited: Constant<Bit>,
     burst: Constant<Bits<TOKEN_BITS>>,
@@ -229,7 +270,15 @@ pub struct LaneCore {
     next_hi_on: Signal<Local, Bit>,
     next_lo: Signal<Local, Bits<8>>,
     next_hi: Signal<Local, Bits<8>>,
-    restart_b: Signal<Local, Bits<8>>,
+    cur_pos: Signal<Local, Bits<OFFSET_BITS>>,
+    /// `cur_pos + 1` and `cur_pos + 2`, with the adders on `pos` ahead of the `failed` choice.
+    cur_pos1: Signal<Local, Bits<OFFSET_BITS>>,
+    cur_pos2: Signal<Local, Bits<OFFSET_BITS>>,
+    cur_started: Signal<Local, Bit>,
+    cur_in_frame: Signal<Local, Bit>,
+    cur_lo_on: Signal<Local, Bit>,
+    cur_hi_on: Signal<Local, Bit>,
+    is_magic1: Signal<Local, Bit>,
     fail: Signal<Local, Bit>,
     restart: Signal<Local, Bit>,
     end_drop: Signal<Local, Bit>,
@@ -243,28 +292,12 @@ pub struct LaneCore {
     next_rslot: Signal<Local, Bits<SLOT_BITS>>,
     next_roff: Signal<Local, Bits<OFFSET_BITS>>,
     next_count: Signal<Local, Bits<COUNT_BITS>>,
+    d_reason: Signal<Local, Bits<8>>,
+    d_field: Signal<Local, Bits<8>>,
     n_adv: Signal<Local, Bit>,
     n_src: Signal<Local, Bits<3>>,
     n_byte: Signal<Local, Bits<8>>,
     hdr_in: Signal<Local, Bits<8>>,
-    ci0: Signal<Local, Bits<32>>,
-    ci1: Signal<Local, Bits<32>>,
-    ci2: Signal<Local, Bits<32>>,
-    ci3: Signal<Local, Bits<32>>,
-    ci4: Signal<Local, Bits<32>>,
-    ci5: Signal<Local, Bits<32>>,
-    ci6: Signal<Local, Bits<32>>,
-    ci7: Signal<Local, Bits<32>>,
-    ci8: Signal<Local, Bits<32>>,
-    cn0: Signal<Local, Bits<32>>,
-    cn1: Signal<Local, Bits<32>>,
-    cn2: Signal<Local, Bits<32>>,
-    cn3: Signal<Local, Bits<32>>,
-    cn4: Signal<Local, Bits<32>>,
-    cn5: Signal<Local, Bits<32>>,
-    cn6: Signal<Local, Bits<32>>,
-    cn7: Signal<Local, Bits<32>>,
-    cn8: Signal<Local, Bits<32>>,
 }
 
 impl LaneCore {
@@ -311,6 +344,10 @@ impl LaneCore {
             rules: SyncROM::new(rules::rule_rom(config.lane)),
             store: RAM::new(store),
             template: ROM::new(rules::notice_rom(config.lane)),
+            pass_q: Default::default(),
+            notice_q: Default::default(),
+            in_crc: Default::default(),
+            notice_crc: Default::default(),
             pos: Default::default(),
             started: Default::default(),
             in_frame: Default::default(),
@@ -320,9 +357,14 @@ impl LaneCore {
             hi_b: Default::default(),
             lo_on: Default::default(),
             hi_on: Default::default(),
+            failed: Default::default(),
+            failed_magic0: Default::default(),
+            live: Default::default(),
             crc: Default::default(),
             crc_ok: Default::default(),
             hdr: Default::default(),
+            cap_valid: Default::default(),
+            cap_byte: Default::default(),
             spent: Default::default(),
             tick_d: Default::default(),
             v_pass: Default::default(),
@@ -332,6 +374,8 @@ impl LaneCore {
             v_reason: Default::default(),
             v_field: Default::default(),
             v_readable: Default::default(),
+            v_end: Default::default(),
+            v_crc_good: Default::default(),
             wslot: Default::default(),
             rslot: Default::default(),
             count: Default::default(),
@@ -339,6 +383,7 @@ impl LaneCore {
             roff: Default::default(),
             r_active: Default::default(),
             r_last: Default::default(),
+            c_inc: Default::default(),
             c_passed: Default::default(),
             c_bad_const: Default::default(),
             c_not_in_set: Default::default(),
@@ -349,13 +394,11 @@ impl LaneCore {
             n_busy: Default::default(),
             n_off: Default::default(),
             n_word: Default::default(),
-            n_valid: Default::default(),
-            n_data: Default::default(),
-            n_last: Default::default(),
-            n_valid1: Default::default(),
-            n_data1: Default::default(),
-            n_last1: Default::default(),
             n_crc: Default::default(),
+            nb_valid: Default::default(),
+            nb_data: Default::default(),
+            nb_crc: Default::default(),
+            nb_last: Default::default(),
             n_reason: Default::default(),
             n_field: Default::default(),
             n_readable: Default::default(),
@@ -368,7 +411,7 @@ impl LaneCore {
             penult: Constant::new((field::FRAME_LEN - 2).to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
             crc_magic: Constant::new(crc_magic.to_bits()),
-            crc_poly: Constant::new(checksum::POLY_REFLECTED.to_bits()),
+            crc_refill: Constant::new(0xFF00_0000u32.to_bits()),
             slots: Constant::new(config::LANE_SLOTS.to_bits()),
             limited: Constant::new(config.rate_burst.is_some()),
             burst: Constant::new(burst.to_bits()),
@@ -413,7 +456,14 @@ impl LaneCore {
             next_hi_on: Default::default(),
             next_lo: Default::default(),
             next_hi: Default::default(),
-            restart_b: Default::default(),
+            cur_pos: Default::default(),
+            cur_pos1: Default::default(),
+            cur_pos2: Default::default(),
+            cur_started: Default::default(),
+            cur_in_frame: Default::default(),
+            cur_lo_on: Default::default(),
+            cur_hi_on: Default::default(),
+            is_magic1: Default::default(),
             fail: Default::default(),
             restart: Default::default(),
             end_drop: Default::default(),
@@ -427,28 +477,12 @@ impl LaneCore {
             next_rslot: Default::default(),
             next_roff: Default::default(),
             next_count: Default::default(),
+            d_reason: Default::default(),
+            d_field: Default::default(),
             n_adv: Default::default(),
             n_src: Default::default(),
             n_byte: Default::default(),
             hdr_in: Default::default(),
-            ci0: Default::default(),
-            ci1: Default::default(),
-            ci2: Default::default(),
-            ci3: Default::default(),
-            ci4: Default::default(),
-            ci5: Default::default(),
-            ci6: Default::default(),
-            ci7: Default::default(),
-            ci8: Default::default(),
-            cn0: Default::default(),
-            cn1: Default::default(),
-            cn2: Default::default(),
-            cn3: Default::default(),
-            cn4: Default::default(),
-            cn5: Default::default(),
-            cn6: Default::default(),
-            cn7: Default::default(),
-            cn8: Default::default(),
         }
     }
 }
@@ -468,9 +502,14 @@ impl Logic for LaneCore {
             hi_b,
             lo_on,
             hi_on,
+            failed,
+            failed_magic0,
+            live,
             crc,
             crc_ok,
             hdr,
+            cap_valid,
+            cap_byte,
             spent,
             tick_d,
             v_pass,
@@ -480,6 +519,8 @@ impl Logic for LaneCore {
             v_reason,
             v_field,
             v_readable,
+            v_end,
+            v_crc_good,
             wslot,
             rslot,
             count,
@@ -487,6 +528,7 @@ impl Logic for LaneCore {
             roff,
             r_active,
             r_last,
+            c_inc,
             c_passed,
             c_bad_const,
             c_not_in_set,
@@ -497,13 +539,11 @@ impl Logic for LaneCore {
             n_busy,
             n_off,
             n_word,
-            n_valid,
-            n_data,
-            n_last,
-            n_valid1,
-            n_data1,
-            n_last1,
             n_crc,
+            nb_valid,
+            nb_data,
+            nb_crc,
+            nb_last,
             n_reason,
             n_field,
             n_readable
@@ -512,31 +552,62 @@ impl Logic for LaneCore {
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
 
+        // The state this byte sees: the registers, or hunting after a failing byte (see
+        // `failed`).
+        self.cur_pos.next = self.pos.q.val();
+        self.cur_started.next = self.started.q.val();
+        self.cur_in_frame.next = self.live.q.val();
+        self.cur_pos1.next = self.pos.q.val() + 1;
+        self.cur_pos2.next = self.pos.q.val() + 2;
+        self.cur_lo_on.next = self.lo_on.q.val();
+        self.cur_hi_on.next = self.hi_on.q.val();
+        if self.failed.q.val() {
+            self.cur_pos.next = bit_cast::<OFFSET_BITS, 1>(self.failed_magic0.q.val().into());
+            self.cur_started.next = self.failed_magic0.q.val();
+            self.cur_pos1.next = 1.into();
+            self.cur_pos2.next = 2.into();
+            if self.failed_magic0.q.val() {
+                self.cur_pos1.next = 2.into();
+                self.cur_pos2.next = 3.into();
+            }
+            self.cur_lo_on.next = false;
+            self.cur_hi_on.next = false;
+        }
+
         // The rule for the byte at `pos` (meaningful in a frame, see the module doc).
         self.word.next = self.rule_cur.q.val();
         self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(0));
         self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(5));
         self.rule_first.next = self.word.val().get_bit(8);
-        self.rule_crc.next = self.word.val().get_bit(9) & self.in_frame.q.val();
+        self.rule_crc.next = self.word.val().get_bit(9) & self.cur_in_frame.val();
         self.rule_readable.next = self.word.val().get_bit(10);
-        self.rule_capture.next = self.word.val().get_bit(11) & self.in_frame.q.val();
-        self.rule_end.next = self.word.val().get_bit(12) & self.in_frame.q.val();
-        self.rule_type.next = self.word.val().get_bit(13) & self.in_frame.q.val();
+        self.rule_capture.next = self.word.val().get_bit(11) & self.cur_in_frame.val();
+        self.rule_end.next = self.word.val().get_bit(12) & self.cur_in_frame.val();
+        self.rule_type.next = self.word.val().get_bit(13) & self.cur_in_frame.val();
 
         // Handshake.
         self.in_byte.next = self.in_data.val();
-        self.ready.next = !self.full.q.val() & !(self.in_frame.q.val() & self.n_busy.q.val());
+        self.ready.next = !self.full.q.val() & !(self.cur_in_frame.val() & self.n_busy.q.val());
         self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its bounds (see `lo_b`).
         self.lo.next = self.lo_b.q.val();
         self.hi.next = self.hi_b.q.val();
+        self.restart.next = self.in_byte.val() == self.magic0.val();
+        self.is_magic1.next = self.in_byte.val() == self.magic1.val();
         self.fail.next =
             (self.in_byte.val() < self.lo.val()) | (self.in_byte.val() > self.hi.val());
-        self.restart.next = self.in_byte.val() == self.magic0.val();
-        self.lo_open.next = self.lo_on.q.val() & (self.in_byte.val() == self.lo.val());
-        self.hi_open.next = self.hi_on.q.val() & (self.in_byte.val() == self.hi.val());
+        // After a failing byte the lane checks for MAGIC[0], or MAGIC[1] if the failing byte
+        // was MAGIC[0]; the registered bounds do not know yet.
+        if self.failed.q.val() {
+            self.fail.next = !self.restart.val();
+            if self.failed_magic0.q.val() {
+                self.fail.next = !self.is_magic1.val();
+            }
+        }
+        self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo.val());
+        self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi.val());
         // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
         // its comparisons are still open; they restart at the field's first byte).
         self.next_check.next = self.rules.data.val().get_bits::<2>(21);
@@ -562,16 +633,10 @@ impl Logic for LaneCore {
                 self.next_hi.next = self.next_b.val();
             }
         }
-        // After a verdict the lane checks for MAGIC[0], or MAGIC[1] if the failing byte was
-        // MAGIC[0].
-        self.restart_b.next = self.magic0.val();
-        if self.restart.val() {
-            self.restart_b.next = self.magic1.val();
-        }
         self.magic_next.next = self.magic1.val();
-        if self.pos.q.val().get_bit(1) {
+        if self.cur_pos.val().get_bit(1) {
             self.magic_next.next = self.magic3.val();
-        } else if self.pos.q.val().get_bit(0) {
+        } else if self.cur_pos.val().get_bit(0) {
             self.magic_next.next = self.magic2.val();
         }
         self.crc_good.next = (self.rule_first.val() | self.crc_ok.q.val())
@@ -588,60 +653,29 @@ impl Logic for LaneCore {
         // A rule drop is registered as its parts (the comparators' verdict apart from the
         // rest) and assembled one clock later in `dropped`.
         self.rule_drop.next =
-            self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
+            self.accept.val() & self.cur_in_frame.val() & self.rule_reason.val().any();
 
         // CRC register after this byte: eight unrolled reflected steps (spec's
         // `checksum::update_register`). The magic is constant, so the register entering a
         // frame is too (`crc_magic`) and hunting bytes need no CRC.
-        self.ci0.next = self.crc.q.val() ^ bit_cast::<32, 8>(self.in_byte.val());
-        self.ci1.next = self.ci0.val() >> 1;
-        if self.ci0.val().get_bit(0) {
-            self.ci1.next = (self.ci0.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci2.next = self.ci1.val() >> 1;
-        if self.ci1.val().get_bit(0) {
-            self.ci2.next = (self.ci1.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci3.next = self.ci2.val() >> 1;
-        if self.ci2.val().get_bit(0) {
-            self.ci3.next = (self.ci2.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci4.next = self.ci3.val() >> 1;
-        if self.ci3.val().get_bit(0) {
-            self.ci4.next = (self.ci3.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci5.next = self.ci4.val() >> 1;
-        if self.ci4.val().get_bit(0) {
-            self.ci5.next = (self.ci4.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci6.next = self.ci5.val() >> 1;
-        if self.ci5.val().get_bit(0) {
-            self.ci6.next = (self.ci5.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci7.next = self.ci6.val() >> 1;
-        if self.ci6.val().get_bit(0) {
-            self.ci7.next = (self.ci6.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.ci8.next = self.ci7.val() >> 1;
-        if self.ci7.val().get_bit(0) {
-            self.ci8.next = (self.ci7.val() >> 1) ^ self.crc_poly.val();
-        }
+        self.in_crc.state.next = self.crc.q.val();
+        self.in_crc.data.next = self.in_byte.val();
 
         // Rule ROM, read one byte ahead of `rule_cur`: it shows the rule of `pos + 1`, and
         // moves on to `pos + 2` when a byte is accepted. The type row only matters from the
         // body on, long after the type byte.
         self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val())
             << 8)
-            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 1);
+            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos1.val());
 
         // Store writes (offset 0 keeps MAGIC[0], see the module doc).
         self.store.write_address.next =
             (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.wslot.q.val()) << 8)
-                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val());
+                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.cur_pos.val());
         self.store.write_data.next = self.in_byte.val();
-        self.store.write_enable.next = self.accept.val() & self.started.q.val();
+        self.store.write_enable.next = self.accept.val() & self.cur_started.val();
 
-        // Verdict: the rule's own reason and field, or the end-of-frame ones.
+        // Verdict: its parts, resolved one clock later into `d_reason` and `d_field`.
         self.v_pass.d.next = self.take.val();
         self.v_drop.d.next = self.end_drop.val();
         self.v_fail.d.next = self.fail.val();
@@ -649,18 +683,13 @@ impl Logic for LaneCore {
         self.v_reason.d.next = self.rule_reason.val();
         self.v_field.d.next = self.rule_field.val();
         self.v_readable.d.next = self.rule_readable.val();
-        if self.rule_end.val() {
-            self.v_reason.d.next = self.r_bad_crc.val();
-            if self.crc_good.val() {
-                self.v_reason.d.next = self.r_rate_limited.val();
-                self.v_field.d.next = self.no_field.val();
-            }
-        }
+        self.v_end.d.next = self.rule_end.val();
+        self.v_crc_good.d.next = self.crc_good.val();
 
         if self.accept.val() {
             self.rules.address.next =
                 (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
-                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.pos.q.val() + 2);
+                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos2.val());
             self.rule_cur.d.next = (bit_cast::<14, 9>(self.rules.data.val().get_bits::<9>(23))
                 << 5)
                 | bit_cast::<14, 5>(self.rules.data.val().get_bits::<5>(16));
@@ -675,7 +704,7 @@ impl Logic for LaneCore {
             if self.rule_end.val() {
                 self.lo_b.d.next = self.magic0.val();
                 self.hi_b.d.next = self.magic0.val();
-            } else if self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val()) {
+            } else if self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val()) {
                 self.lo_b.d.next = self.next_lo.val();
                 self.hi_b.d.next = self.next_hi.val();
                 self.lo_on.d.next =
@@ -686,17 +715,11 @@ impl Logic for LaneCore {
                 self.lo_b.d.next = self.magic_next.val();
                 self.hi_b.d.next = self.magic_next.val();
             }
-            if self.fail.val() {
-                self.lo_b.d.next = self.restart_b.val();
-                self.hi_b.d.next = self.restart_b.val();
-                self.lo_on.d.next = false;
-                self.hi_on.d.next = false;
-            }
             // A failing byte drops the frame, so what it leaves in the CRC register does not
             // matter: the CRC does not wait for the comparators.
             self.crc.d.next = self.crc_magic.val();
-            if self.in_frame.q.val() {
-                self.crc.d.next = self.ci8.val();
+            if self.cur_in_frame.val() {
+                self.crc.d.next = self.in_crc.out.val();
                 if self.rule_crc.val() {
                     self.crc.d.next = self.crc.q.val() >> 8;
                     self.crc_ok.d.next = self.crc_good.val();
@@ -707,16 +730,19 @@ impl Logic for LaneCore {
                 self.started.d.next = false;
                 self.in_frame.d.next = false;
             } else {
-                self.pos.d.next = self.pos.q.val() + 1;
+                self.pos.d.next = self.cur_pos1.val();
                 self.started.d.next = true;
                 self.in_frame.d.next =
-                    self.in_frame.q.val() | (self.pos.q.val() == self.hunt_last.val());
+                    self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val());
             }
-            if self.fail.val() {
-                // Resume hunting with this same byte.
-                self.pos.d.next = bit_cast::<OFFSET_BITS, 1>(self.restart.val().into());
-                self.started.d.next = self.restart.val();
-                self.in_frame.d.next = false;
+            // A failing byte resumes hunting with this same byte, through `failed` on the
+            // next byte.
+            self.failed.d.next = self.fail.val();
+            self.failed_magic0.d.next = self.restart.val();
+            self.live.d.next = false;
+            if !self.rule_end.val() & !self.fail.val() {
+                self.live.d.next =
+                    self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val());
             }
         }
 
@@ -734,30 +760,55 @@ impl Logic for LaneCore {
             }
         }
 
-        // Counters, one clock after the verdict.
+        // Counters: passes one clock after the verdict, drops two.
         self.dropped.next = self.v_drop.q.val() | (self.v_fail.q.val() & self.v_fail_en.q.val());
+        // A rule's own reason and field, or at a frame's end a bad CRC (the trailer field)
+        // or, with a good CRC, the rate limit (no field).
+        self.d_reason.next = self.v_reason.q.val();
+        self.d_field.next = self.v_field.q.val();
+        if self.v_end.q.val() {
+            self.d_reason.next = self.r_bad_crc.val();
+            if self.v_crc_good.q.val() {
+                self.d_reason.next = self.r_rate_limited.val();
+                self.d_field.next = self.no_field.val();
+            }
+        }
         if self.v_pass.q.val() {
             self.c_passed.d.next = self.c_passed.q.val() + 1;
         }
-        if self.dropped.val() {
-            if self.v_reason.q.val() == self.r_bad_const.val() {
-                self.c_bad_const.d.next = self.c_bad_const.q.val() + 1;
-            }
-            if self.v_reason.q.val() == self.r_not_in_set.val() {
-                self.c_not_in_set.d.next = self.c_not_in_set.q.val() + 1;
-            }
-            if self.v_reason.q.val() == self.r_out_of_range.val() {
-                self.c_out_of_range.d.next = self.c_out_of_range.q.val() + 1;
-            }
-            if self.v_reason.q.val() == self.r_reserved_nonzero.val() {
-                self.c_reserved_nonzero.d.next = self.c_reserved_nonzero.q.val() + 1;
-            }
-            if self.v_reason.q.val() == self.r_bad_crc.val() {
-                self.c_bad_crc.d.next = self.c_bad_crc.q.val() + 1;
-            }
-            if self.v_reason.q.val() == self.r_rate_limited.val() {
-                self.c_rate_limited.d.next = self.c_rate_limited.q.val() + 1;
-            }
+        self.c_inc.d.next = bit_cast::<8, 1>(self.dropped.val().into()) << self.d_reason.val();
+        if self.c_inc.q.val().get_bit(self.r_bad_const.val().index()) {
+            self.c_bad_const.d.next = self.c_bad_const.q.val() + 1;
+        }
+        if self.c_inc.q.val().get_bit(self.r_not_in_set.val().index()) {
+            self.c_not_in_set.d.next = self.c_not_in_set.q.val() + 1;
+        }
+        if self
+            .c_inc
+            .q
+            .val()
+            .get_bit(self.r_out_of_range.val().index())
+        {
+            self.c_out_of_range.d.next = self.c_out_of_range.q.val() + 1;
+        }
+        if self
+            .c_inc
+            .q
+            .val()
+            .get_bit(self.r_reserved_nonzero.val().index())
+        {
+            self.c_reserved_nonzero.d.next = self.c_reserved_nonzero.q.val() + 1;
+        }
+        if self.c_inc.q.val().get_bit(self.r_bad_crc.val().index()) {
+            self.c_bad_crc.d.next = self.c_bad_crc.q.val() + 1;
+        }
+        if self
+            .c_inc
+            .q
+            .val()
+            .get_bit(self.r_rate_limited.val().index())
+        {
+            self.c_rate_limited.d.next = self.c_rate_limited.q.val() + 1;
         }
         self.count_passed.next = self.c_passed.q.val();
         self.count_bad_const.next = self.c_bad_const.q.val();
@@ -767,8 +818,8 @@ impl Logic for LaneCore {
         self.count_bad_crc.next = self.c_bad_crc.q.val();
         self.count_rate_limited.next = self.c_rate_limited.q.val();
 
-        // Reader: commit one clock after a pass, stream committed slots.
-        self.pop.next = self.r_active.q.val() & self.pass_ready.val();
+        // Reader: commit one clock after a pass, stream committed slots into `pass_q`.
+        self.pop.next = self.r_active.q.val() & self.pass_q.room.val();
         self.free.next = self.pop.val() & self.r_last.q.val();
         self.next_rslot.next = self.rslot.q.val();
         self.next_roff.next = self.roff.q.val();
@@ -800,13 +851,19 @@ impl Logic for LaneCore {
         self.store.read_address.next =
             (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.next_rslot.val()) << 8)
                 | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.next_roff.val());
-        self.pass_data.next = self.store.read_data.val();
-        self.pass_valid.next = self.r_active.q.val();
-        self.pass_last.next = self.r_last.q.val();
+        self.pass_q.clock.next = self.clock.val();
+        self.pass_q.reset.next = self.reset.val();
+        self.pass_q.push.next = self.pop.val();
+        self.pass_q.in_data.next = self.store.read_data.val();
+        self.pass_q.in_last.next = self.r_last.q.val();
+        self.pass_q.out_ready.next = self.pass_ready.val();
+        self.pass_data.next = self.pass_q.out_data.val();
+        self.pass_valid.next = self.pass_q.out_valid.val();
+        self.pass_last.next = self.pass_q.out_last.val();
 
-        // NOTICE generator: one byte per clock into a two-byte output queue (head `n_*`,
-        // second `n_*1`), so generating never waits on this clock's `notice_ready`.
-        self.n_adv.next = self.n_busy.q.val() & !self.n_valid1.q.val();
+        // NOTICE generator: one byte per clock into its output queue, so generating never
+        // waits on this clock's `notice_ready`.
+        self.n_adv.next = self.n_busy.q.val() & self.notice_q.room.val();
         self.template.address.next = self.n_off.q.val();
         self.n_src.next = self.n_word.q.val().get_bits::<3>(8);
         self.n_byte.next = self.n_word.q.val().get_bits::<8>(0);
@@ -825,99 +882,64 @@ impl Logic for LaneCore {
         if (self.n_src.val() == self.src_flags.val()) & !self.n_readable.q.val() {
             self.n_byte.next = 0.into();
         }
-        if self.n_src.val() == self.src_crc.val() {
-            self.n_byte.next = !self.n_crc.q.val().get_bits::<8>(0);
-        }
         // The kept client id and counter: shifted in while a frame's header arrives, shifted
         // out while its NOTICE is written (never both: a frame waits for the NOTICE before
         // its header, see `ready`).
+        // A captured byte lands one clock after it was accepted; the NOTICE cannot be
+        // shifting then (it starts two clocks after a verdict, and a new frame's header is
+        // at least the magic's length after it).
+        self.cap_valid.d.next = self.accept.val() & self.rule_capture.val();
+        self.cap_byte.d.next = self.in_byte.val();
         self.hdr_in.next = 0.into();
-        if self.rule_capture.val() {
-            self.hdr_in.next = self.in_byte.val();
+        if self.cap_valid.q.val() {
+            self.hdr_in.next = self.cap_byte.q.val();
         }
-        if (self.accept.val() & self.rule_capture.val())
-            | (self.n_adv.val() & (self.n_src.val() == self.src_header.val()))
+        if self.cap_valid.q.val() | (self.n_adv.val() & (self.n_src.val() == self.src_header.val()))
         {
             self.hdr.d.next = (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.hdr_in.val());
         }
 
-        self.cn0.next = self.n_crc.q.val() ^ bit_cast::<32, 8>(self.n_byte.val());
-        self.cn1.next = self.cn0.val() >> 1;
-        if self.cn0.val().get_bit(0) {
-            self.cn1.next = (self.cn0.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn2.next = self.cn1.val() >> 1;
-        if self.cn1.val().get_bit(0) {
-            self.cn2.next = (self.cn1.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn3.next = self.cn2.val() >> 1;
-        if self.cn2.val().get_bit(0) {
-            self.cn3.next = (self.cn2.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn4.next = self.cn3.val() >> 1;
-        if self.cn3.val().get_bit(0) {
-            self.cn4.next = (self.cn3.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn5.next = self.cn4.val() >> 1;
-        if self.cn4.val().get_bit(0) {
-            self.cn5.next = (self.cn4.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn6.next = self.cn5.val() >> 1;
-        if self.cn5.val().get_bit(0) {
-            self.cn6.next = (self.cn5.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn7.next = self.cn6.val() >> 1;
-        if self.cn6.val().get_bit(0) {
-            self.cn7.next = (self.cn6.val() >> 1) ^ self.crc_poly.val();
-        }
-        self.cn8.next = self.cn7.val() >> 1;
-        if self.cn7.val().get_bit(0) {
-            self.cn8.next = (self.cn7.val() >> 1) ^ self.crc_poly.val();
-        }
-        if self.n_valid.q.val() & self.notice_ready.val() {
-            self.n_valid.d.next = self.n_valid1.q.val();
-            self.n_data.d.next = self.n_data1.q.val();
-            self.n_last.d.next = self.n_last1.q.val();
-            self.n_valid1.d.next = false;
-            if self.n_adv.val() {
-                self.n_valid.d.next = true;
-                self.n_data.d.next = self.n_byte.val();
-                self.n_last.d.next = self.n_word.q.val().get_bit(11);
-            }
-        } else if self.n_adv.val() {
-            if self.n_valid.q.val() {
-                self.n_valid1.d.next = true;
-                self.n_data1.d.next = self.n_byte.val();
-                self.n_last1.d.next = self.n_word.q.val().get_bit(11);
-            } else {
-                self.n_valid.d.next = true;
-                self.n_data.d.next = self.n_byte.val();
-                self.n_last.d.next = self.n_word.q.val().get_bit(11);
-            }
-        }
         if self.n_adv.val() {
             self.n_off.d.next = self.n_off.q.val() + 1;
             self.n_word.d.next = self.template.data.val();
-            self.n_crc.d.next = self.cn8.val();
-            if self.n_src.val() == self.src_crc.val() {
-                self.n_crc.d.next = self.n_crc.q.val() >> 8;
-            }
             if self.n_word.q.val().get_bit(11) {
                 self.n_busy.d.next = false;
+            }
+        }
+        // Second stage: the CRC over the bytes as they leave, so the trailer bytes see every
+        // byte before them. It moves whenever the queue has room, as the first stage does.
+        if self.notice_q.room.val() {
+            self.nb_valid.d.next = self.n_busy.q.val();
+            self.nb_data.d.next = self.n_byte.val();
+            self.nb_crc.d.next = self.n_src.val() == self.src_crc.val();
+            self.nb_last.d.next = self.n_word.q.val().get_bit(11);
+        }
+        self.notice_crc.state.next = self.n_crc.q.val();
+        self.notice_crc.data.next = self.nb_data.q.val();
+        self.notice_q.clock.next = self.clock.val();
+        self.notice_q.reset.next = self.reset.val();
+        self.notice_q.push.next = self.nb_valid.q.val() & self.notice_q.room.val();
+        self.notice_q.in_data.next = self.nb_data.q.val();
+        self.notice_q.in_last.next = self.nb_last.q.val();
+        self.notice_q.out_ready.next = self.notice_ready.val();
+        if self.nb_valid.q.val() & self.notice_q.room.val() {
+            self.n_crc.d.next = self.notice_crc.out.val();
+            if self.nb_crc.q.val() {
+                self.notice_q.in_data.next = !self.n_crc.q.val().get_bits::<8>(0);
+                self.n_crc.d.next = (self.n_crc.q.val() >> 8) | self.crc_refill.val();
             }
         }
         if self.dropped.val() {
             self.n_busy.d.next = true;
             self.n_off.d.next = 1.into();
             self.n_word.d.next = self.notice_first.val();
-            self.n_crc.d.next = self.crc_init.val();
-            self.n_reason.d.next = self.v_reason.q.val();
-            self.n_field.d.next = self.v_field.q.val();
+            self.n_reason.d.next = self.d_reason.val();
+            self.n_field.d.next = self.d_field.val();
             self.n_readable.d.next = self.v_readable.q.val();
         }
-        self.notice_data.next = self.n_data.q.val();
-        self.notice_valid.next = self.n_valid.q.val();
-        self.notice_last.next = self.n_last.q.val();
+        self.notice_data.next = self.notice_q.out_data.val();
+        self.notice_valid.next = self.notice_q.out_valid.val();
+        self.notice_last.next = self.notice_q.out_last.val();
 
         if self.reset.val() {
             self.pos.d.next = 0.into();
@@ -929,9 +951,14 @@ impl Logic for LaneCore {
             self.hi_b.d.next = self.magic0.val();
             self.lo_on.d.next = false;
             self.hi_on.d.next = false;
+            self.failed.d.next = false;
+            self.failed_magic0.d.next = false;
+            self.live.d.next = false;
             self.crc.d.next = 0.into();
             self.crc_ok.d.next = false;
             self.hdr.d.next = 0.into();
+            self.cap_valid.d.next = false;
+            self.cap_byte.d.next = 0.into();
             self.spent.d.next = 0.into();
             self.tick_d.d.next = false;
             self.v_pass.d.next = false;
@@ -941,6 +968,8 @@ impl Logic for LaneCore {
             self.v_reason.d.next = 0.into();
             self.v_field.d.next = 0.into();
             self.v_readable.d.next = false;
+            self.v_end.d.next = false;
+            self.v_crc_good.d.next = false;
             self.wslot.d.next = 0.into();
             self.rslot.d.next = 0.into();
             self.count.d.next = 0.into();
@@ -948,6 +977,7 @@ impl Logic for LaneCore {
             self.roff.d.next = 0.into();
             self.r_active.d.next = false;
             self.r_last.d.next = false;
+            self.c_inc.d.next = 0.into();
             self.c_passed.d.next = 0.into();
             self.c_bad_const.d.next = 0.into();
             self.c_not_in_set.d.next = 0.into();
@@ -958,13 +988,8 @@ impl Logic for LaneCore {
             self.n_busy.d.next = false;
             self.n_off.d.next = 0.into();
             self.n_word.d.next = 0.into();
-            self.n_valid.d.next = false;
-            self.n_data.d.next = 0.into();
-            self.n_last.d.next = false;
-            self.n_valid1.d.next = false;
-            self.n_data1.d.next = 0.into();
-            self.n_last1.d.next = false;
-            self.n_crc.d.next = 0.into();
+            self.n_crc.d.next = self.crc_init.val();
+            self.nb_valid.d.next = false;
             self.n_reason.d.next = 0.into();
             self.n_field.d.next = 0.into();
             self.n_readable.d.next = false;

@@ -13,11 +13,13 @@
 #![forbid(unsafe_code)]
 
 pub mod board;
+pub mod crc;
 pub mod flow;
 pub mod harness;
 pub mod lane;
 pub mod merge;
 pub mod pair;
+pub mod queue;
 pub mod rules;
 pub mod sim;
 pub mod uart;
