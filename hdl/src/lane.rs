@@ -26,15 +26,25 @@
 //! byte per clock keeps a 32-bit compare off the input path; the verdict still falls on the
 //! last byte, as in the golden model.
 //!
+//! A failing byte's effect is deferred by one clock (`failed`): the state registers
+//! (`pos`, the bounds, `in_frame`, ...) are always written as if the byte passed, and on the
+//! next byte the `cur_*` signals replace them with the hunting state the failure implies
+//! (offset 0, or 1 when the failing byte was `MAGIC[0]`; the magic's bytes are pairwise
+//! distinct, so that byte alone decides). The comparators' verdict then only reaches
+//! `failed`, not the next-state logic of every register, which is what lets the lane run
+//! at its clock rate (see `coldgate-hdl synth`).
+//!
 //! # Verdict stage (one clock later)
 //!
-//! The byte that decides a frame sets `v_pass`, or the parts of a drop (reason, field, the
-//! readable flag; a rule drop as "failed" and "counts as a drop", combined one clock later).
-//! One clock later counters count, a passed slot is committed and a drop starts its NOTICE.
-//! The token bucket applies a clock's take and tick together one clock later, take first; the
-//! verdict itself sees the previous clock's tick. Two verdicts are a frame apart, so this is
-//! exactly the golden model's order: a tick between two bytes refills before the second
-//! byte's verdict, and a tick on the deciding clock after it.
+//! The byte that decides a frame sets `v_pass`, or the parts of a drop (a rule drop as
+//! "failed" and "counts as a drop"; the reason and field as the rule's and "was the last
+//! byte, did its CRC byte match"), resolved one clock later in `dropped`, `d_reason` and
+//! `d_field`. Then a passed slot is committed, the pass counter counts and a drop starts
+//! its NOTICE; the drop counters count one clock after that (`c_inc`). The token bucket
+//! applies a clock's take and tick together one clock later, take first; the verdict itself
+//! sees the previous clock's tick. Two verdicts are a frame apart, so this is exactly the
+//! golden model's order: a tick between two bytes refills before the second byte's verdict,
+//! and a tick on the deciding clock after it.
 //!
 //! # Store and forward
 //!
@@ -43,9 +53,15 @@
 //! slot is simply reused. Offset 0 is never written: every slot holds `MAGIC[0]` there from
 //! configuration, so a frame found by restarting on a failing byte (which is `MAGIC[0]`)
 //! needs no write to an offset other than the one being received. The reader streams
-//! committed slots at one byte per clock; its read address is computed from the next read
-//! position, so the block RAM's output register is the output data and backpressure just
-//! re-reads the same byte.
+//! committed slots at one byte per clock into a two-byte queue (`pass_q`); its read address
+//! is computed from the next read position, so the block RAM's output register is the byte
+//! to push. The queue's room is a register, so the far side's ready stops there.
+//!
+//! # NOTICE generator
+//!
+//! Two stages into its own queue (`notice_q`): the first walks the NOTICE template and picks
+//! each byte (template constant, kept header byte, reason, field, flags); the second runs
+//! the CRC over the bytes as they leave and replaces the four trailer bytes with it.
 //!
 //! Reset is needed after power-up (the board top applies it).
 //!
@@ -89,7 +105,7 @@ const _: () = assert!(checksum::INIT == u32::MAX);
 #[derive(LogicBlock)]
 pub struct LaneCore {
     pub clock: Signal<In, Clock>,
-    /// Synchronous, active high; every register returns to its configuration value.
+    /// Synchronous, active high: back to hunting, store empty, counters zero, no NOTICE.
     pub reset: Signal<In, Bit>,
     /// One-cycle token-bucket refill pulse (ignored on a lane without rate limit).
     pub tick: Signal<In, Bit>,
@@ -167,7 +183,7 @@ pub struct LaneCore {
     // Verdict stage.
     v_pass: DFF<Bit>,
     v_drop: DFF<Bit>,
-    v_fail: DFF<Bit>,
+    /// The last byte was in a frame and its rule can drop it: with `failed`, a rule drop.
     v_fail_en: DFF<Bit>,
     v_reason: DFF<Bits<8>>,
     v_field: DFF<Bits<8>>,
@@ -199,6 +215,9 @@ pub struct LaneCore {
     /// Offset of the NOTICE byte after the one in `n_word` (the template lookup address).
     n_off: DFF<Bits<OFFSET_BITS>>,
     n_word: DFF<Bits<16>>,
+    /// `n_word`'s byte comes from the kept header (decoded as the word is loaded, so the
+    /// header register's shift enable is one level of logic).
+    n_is_hdr: DFF<Bit>,
     /// The NOTICE's CRC register. It shifts in ones as the trailer leaves, so it holds the
     /// CRC's initial value again after every NOTICE (and from reset): no clear is needed.
     n_crc: DFF<Bits<32>>,
@@ -369,7 +388,6 @@ impl LaneCore {
             tick_d: Default::default(),
             v_pass: Default::default(),
             v_drop: Default::default(),
-            v_fail: Default::default(),
             v_fail_en: Default::default(),
             v_reason: Default::default(),
             v_field: Default::default(),
@@ -394,6 +412,7 @@ impl LaneCore {
             n_busy: Default::default(),
             n_off: Default::default(),
             n_word: Default::default(),
+            n_is_hdr: Default::default(),
             n_crc: Default::default(),
             nb_valid: Default::default(),
             nb_data: Default::default(),
@@ -514,7 +533,6 @@ impl Logic for LaneCore {
             tick_d,
             v_pass,
             v_drop,
-            v_fail,
             v_fail_en,
             v_reason,
             v_field,
@@ -539,6 +557,7 @@ impl Logic for LaneCore {
             n_busy,
             n_off,
             n_word,
+            n_is_hdr,
             n_crc,
             nb_valid,
             nb_data,
@@ -551,6 +570,11 @@ impl Logic for LaneCore {
         self.rules.clock.next = self.clock.val();
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
+        // The CRC register after this byte. The magic is constant, so the register entering
+        // a frame is too (`crc_magic`) and hunting bytes need no CRC. (Set first: Verilator
+        // orders this block's statements, and the CRC reads nothing computed below.)
+        self.in_crc.state.next = self.crc.q.val();
+        self.in_crc.data.next = self.in_data.val();
 
         // The state this byte sees: the registers, or hunting after a failing byte (see
         // `failed`).
@@ -655,12 +679,6 @@ impl Logic for LaneCore {
         self.rule_drop.next =
             self.accept.val() & self.cur_in_frame.val() & self.rule_reason.val().any();
 
-        // CRC register after this byte: eight unrolled reflected steps (spec's
-        // `checksum::update_register`). The magic is constant, so the register entering a
-        // frame is too (`crc_magic`) and hunting bytes need no CRC.
-        self.in_crc.state.next = self.crc.q.val();
-        self.in_crc.data.next = self.in_byte.val();
-
         // Rule ROM, read one byte ahead of `rule_cur`: it shows the rule of `pos + 1`, and
         // moves on to `pos + 2` when a byte is accepted. The type row only matters from the
         // body on, long after the type byte.
@@ -678,7 +696,6 @@ impl Logic for LaneCore {
         // Verdict: its parts, resolved one clock later into `d_reason` and `d_field`.
         self.v_pass.d.next = self.take.val();
         self.v_drop.d.next = self.end_drop.val();
-        self.v_fail.d.next = self.fail.val();
         self.v_fail_en.d.next = self.rule_drop.val();
         self.v_reason.d.next = self.rule_reason.val();
         self.v_field.d.next = self.rule_field.val();
@@ -761,7 +778,7 @@ impl Logic for LaneCore {
         }
 
         // Counters: passes one clock after the verdict, drops two.
-        self.dropped.next = self.v_drop.q.val() | (self.v_fail.q.val() & self.v_fail_en.q.val());
+        self.dropped.next = self.v_drop.q.val() | (self.failed.q.val() & self.v_fail_en.q.val());
         // A rule's own reason and field, or at a frame's end a bad CRC (the trailer field)
         // or, with a good CRC, the rate limit (no field).
         self.d_reason.next = self.v_reason.q.val();
@@ -894,14 +911,15 @@ impl Logic for LaneCore {
         if self.cap_valid.q.val() {
             self.hdr_in.next = self.cap_byte.q.val();
         }
-        if self.cap_valid.q.val() | (self.n_adv.val() & (self.n_src.val() == self.src_header.val()))
-        {
+        if self.cap_valid.q.val() | (self.n_adv.val() & self.n_is_hdr.q.val()) {
             self.hdr.d.next = (self.hdr.q.val() << 8) | bit_cast::<HDR_BITS, 8>(self.hdr_in.val());
         }
 
         if self.n_adv.val() {
             self.n_off.d.next = self.n_off.q.val() + 1;
             self.n_word.d.next = self.template.data.val();
+            self.n_is_hdr.d.next =
+                self.template.data.val().get_bits::<3>(8) == self.src_header.val();
             if self.n_word.q.val().get_bit(11) {
                 self.n_busy.d.next = false;
             }
@@ -933,6 +951,8 @@ impl Logic for LaneCore {
             self.n_busy.d.next = true;
             self.n_off.d.next = 1.into();
             self.n_word.d.next = self.notice_first.val();
+            self.n_is_hdr.d.next =
+                self.notice_first.val().get_bits::<3>(8) == self.src_header.val();
             self.n_reason.d.next = self.d_reason.val();
             self.n_field.d.next = self.d_field.val();
             self.n_readable.d.next = self.v_readable.q.val();
@@ -941,12 +961,13 @@ impl Logic for LaneCore {
         self.notice_valid.next = self.notice_q.out_valid.val();
         self.notice_last.next = self.notice_q.out_last.val();
 
+        // Reset returns the control state; registers that are always written before they are
+        // read (the frame's CRC, rule word and header, a verdict's details, the NOTICE's
+        // template walk) keep theirs, which keeps the reset off their clock enables.
         if self.reset.val() {
             self.pos.d.next = 0.into();
             self.started.d.next = false;
             self.in_frame.d.next = false;
-            self.rule_cur.d.next = 0.into();
-            self.type_index.d.next = 0.into();
             self.lo_b.d.next = self.magic0.val();
             self.hi_b.d.next = self.magic0.val();
             self.lo_on.d.next = false;
@@ -954,22 +975,12 @@ impl Logic for LaneCore {
             self.failed.d.next = false;
             self.failed_magic0.d.next = false;
             self.live.d.next = false;
-            self.crc.d.next = 0.into();
-            self.crc_ok.d.next = false;
-            self.hdr.d.next = 0.into();
             self.cap_valid.d.next = false;
-            self.cap_byte.d.next = 0.into();
             self.spent.d.next = 0.into();
             self.tick_d.d.next = false;
             self.v_pass.d.next = false;
             self.v_drop.d.next = false;
-            self.v_fail.d.next = false;
             self.v_fail_en.d.next = false;
-            self.v_reason.d.next = 0.into();
-            self.v_field.d.next = 0.into();
-            self.v_readable.d.next = false;
-            self.v_end.d.next = false;
-            self.v_crc_good.d.next = false;
             self.wslot.d.next = 0.into();
             self.rslot.d.next = 0.into();
             self.count.d.next = 0.into();
@@ -986,13 +997,8 @@ impl Logic for LaneCore {
             self.c_bad_crc.d.next = 0.into();
             self.c_rate_limited.d.next = 0.into();
             self.n_busy.d.next = false;
-            self.n_off.d.next = 0.into();
-            self.n_word.d.next = 0.into();
             self.n_crc.d.next = self.crc_init.val();
             self.nb_valid.d.next = false;
-            self.n_reason.d.next = 0.into();
-            self.n_field.d.next = 0.into();
-            self.n_readable.d.next = false;
         }
     }
 }

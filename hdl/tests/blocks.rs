@@ -3,9 +3,11 @@
 //! undriven wires). Each under its own name, so parallel tests do not share a directory.
 
 use coldgate_hdl::board::ColdgateBoard;
+use coldgate_hdl::crc::CrcByte;
 use coldgate_hdl::lane::LaneCore;
 use coldgate_hdl::merge::FrameMerge;
 use coldgate_hdl::pair::ColdgatePair;
+use coldgate_hdl::queue::ByteQueue;
 use coldgate_hdl::uart::{UartRx, UartTx};
 use coldgate_spec::{config, LaneConfig};
 use rust_hdl::prelude::*;
@@ -62,6 +64,16 @@ fn merge() {
     let mut m = FrameMerge::default();
     inputs!(m, clock, reset, a_data, a_valid, a_last, b_data, b_valid, b_last, out_ready);
     validate(m, "merge");
+}
+
+#[test]
+fn queue_and_crc() {
+    let mut q = ByteQueue::default();
+    inputs!(q, clock, reset, push, in_data, in_last, out_ready);
+    validate(q, "queue");
+    let mut c = CrcByte::default();
+    inputs!(c, state, data);
+    validate(c, "crc");
 }
 
 #[test]
