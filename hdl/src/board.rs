@@ -20,10 +20,12 @@
 //! | `leds[7:0]` | J11 K11 K12 K14 L12 L14 M12 N14 | on-board LEDs |
 //!
 //! * Both data UARTs are 8N1 at the same rate, `CLOCK_HZ / baud` clocks per bit.
-//! * A received byte waits in a one-byte register for the lane; the lines have no flow
-//!   control, so a byte that arrives while the previous one still waits replaces it (the
-//!   lane sees line noise, which its hunting handles). A lane only holds its input while all
-//!   of its slots wait for the far side's UART, or while a NOTICE is still being sent.
+//! * Received bytes wait for their lane in a 512-byte FIFO ([`ByteFifo`]). A lane holds its
+//!   input while all of its slots wait for the far side's UART, or while a NOTICE is still
+//!   being sent at this side's UART pace; the FIFO keeps the frames behind it. The lines have
+//!   no flow control, so a byte that finds the FIFO full is discarded (the lane sees line
+//!   noise, which its hunting handles); only a sender that outpaces the NOTICEs its own
+//!   frames cause gets there.
 //! * `tick` pulses every `CLOCK_HZ / RATE_REFILL_HZ` clocks: the token-bucket refill.
 //! * `status_tx` sends, over and over, a snapshot of all counters: the two bytes
 //!   [`STATUS_SYNC`], then the request lane's counters and the response lane's, each 32-bit
@@ -37,6 +39,7 @@ use coldgate_spec::config;
 use rust_hdl::prelude::*;
 use rust_hdl_bsp_alchitry_cu::pins;
 
+use crate::fifo::ByteFifo;
 use crate::pair::ColdgatePair;
 use crate::uart::{UartRx, UartTx};
 
@@ -131,10 +134,9 @@ pub struct ColdgateBoard {
     s_tx: UartTx,
     rst_sync0: DFF<Bit>,
     rst_sync1: DFF<Bit>,
-    u_hold: DFF<Bits<8>>,
-    u_full: DFF<Bit>,
-    t_hold: DFF<Bits<8>>,
-    t_full: DFF<Bit>,
+    /// What each UART received, waiting for its lane.
+    u_fifo: ByteFifo,
+    t_fifo: ByteFifo,
     tick_timer: DFF<Bits<TICK_BITS>>,
     tick: DFF<Bit>,
     last_pass: DFF<Bits<2>>,
@@ -181,10 +183,8 @@ impl ColdgateBoard {
             s_tx: UartTx::new(d),
             rst_sync0: Default::default(),
             rst_sync1: Default::default(),
-            u_hold: Default::default(),
-            u_full: Default::default(),
-            t_hold: Default::default(),
-            t_full: Default::default(),
+            u_fifo: Default::default(),
+            t_fifo: Default::default(),
             tick_timer: Default::default(),
             tick: Default::default(),
             last_pass: Default::default(),
@@ -236,10 +236,6 @@ impl Logic for ColdgateBoard {
             clock,
             rst_sync0,
             rst_sync1,
-            u_hold,
-            u_full,
-            t_hold,
-            t_full,
             tick_timer,
             tick,
             last_pass,
@@ -285,15 +281,13 @@ impl Logic for ColdgateBoard {
 
         // Untrusted side: FTDI UART <-> request lane in, u_out.
         self.u_rx.rx.next = self.untrusted_rx.val();
-        if self.u_full.q.val() & self.core.u_in_ready.val() {
-            self.u_full.d.next = false;
-        }
-        if self.u_rx.valid.val() {
-            self.u_hold.d.next = self.u_rx.data.val();
-            self.u_full.d.next = true;
-        }
-        self.core.u_in_data.next = self.u_hold.q.val();
-        self.core.u_in_valid.next = self.u_full.q.val();
+        self.u_fifo.clock.next = self.clock.val();
+        self.u_fifo.reset.next = self.reset.val();
+        self.u_fifo.write.next = self.u_rx.valid.val();
+        self.u_fifo.data_in.next = self.u_rx.data.val();
+        self.core.u_in_data.next = self.u_fifo.out_data.val();
+        self.core.u_in_valid.next = self.u_fifo.out_valid.val();
+        self.u_fifo.out_ready.next = self.core.u_in_ready.val();
         self.u_tx.data.next = self.core.u_out_data.val();
         self.u_tx.valid.next = self.core.u_out_valid.val();
         self.core.u_out_ready.next = self.u_tx.ready.val();
@@ -301,15 +295,13 @@ impl Logic for ColdgateBoard {
 
         // Trusted side: header UART <-> response lane in, t_out.
         self.t_rx.rx.next = self.trusted_rx.val();
-        if self.t_full.q.val() & self.core.t_in_ready.val() {
-            self.t_full.d.next = false;
-        }
-        if self.t_rx.valid.val() {
-            self.t_hold.d.next = self.t_rx.data.val();
-            self.t_full.d.next = true;
-        }
-        self.core.t_in_data.next = self.t_hold.q.val();
-        self.core.t_in_valid.next = self.t_full.q.val();
+        self.t_fifo.clock.next = self.clock.val();
+        self.t_fifo.reset.next = self.reset.val();
+        self.t_fifo.write.next = self.t_rx.valid.val();
+        self.t_fifo.data_in.next = self.t_rx.data.val();
+        self.core.t_in_data.next = self.t_fifo.out_data.val();
+        self.core.t_in_valid.next = self.t_fifo.out_valid.val();
+        self.t_fifo.out_ready.next = self.core.t_in_ready.val();
         self.t_tx.data.next = self.core.t_out_data.val();
         self.t_tx.valid.next = self.core.t_out_valid.val();
         self.core.t_out_ready.next = self.t_tx.ready.val();
@@ -406,8 +398,6 @@ impl Logic for ColdgateBoard {
             | (bit_cast::<8, 1>(self.t_held.val().into()) << 3)
             | (bit_cast::<8, 4>(self.core.req_count_passed.val().get_bits::<4>(0)) << 4);
         if self.reset.val() {
-            self.u_full.d.next = false;
-            self.t_full.d.next = false;
             self.status_sync.d.next = 0.into();
             self.status_counter.d.next = 0.into();
             self.status_byte_index.d.next = 0.into();

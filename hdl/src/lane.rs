@@ -570,6 +570,11 @@ impl Logic for LaneCore {
         self.rules.clock.next = self.clock.val();
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
+        // Handshake: ready depends on registers only (`live` is `in_frame` and not `failed`);
+        // set first, before anything reads the input, so Verilator's ordering of this block
+        // sees no loop through a source whose valid follows our ready.
+        self.ready.next = !self.full.q.val() & !(self.live.q.val() & self.n_busy.q.val());
+        self.in_ready.next = self.ready.val();
         // The CRC register after this byte. The magic is constant, so the register entering
         // a frame is too (`crc_magic`) and hunting bytes need no CRC. (Set first: Verilator
         // orders this block's statements, and the CRC reads nothing computed below.)
@@ -611,8 +616,6 @@ impl Logic for LaneCore {
 
         // Handshake.
         self.in_byte.next = self.in_data.val();
-        self.ready.next = !self.full.q.val() & !(self.cur_in_frame.val() & self.n_busy.q.val());
-        self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its bounds (see `lo_b`).

@@ -14,6 +14,7 @@
 
 pub mod board;
 pub mod crc;
+pub mod fifo;
 pub mod flow;
 pub mod harness;
 pub mod lane;

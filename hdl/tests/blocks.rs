@@ -4,6 +4,7 @@
 
 use coldgate_hdl::board::ColdgateBoard;
 use coldgate_hdl::crc::CrcByte;
+use coldgate_hdl::fifo::ByteFifo;
 use coldgate_hdl::lane::LaneCore;
 use coldgate_hdl::merge::FrameMerge;
 use coldgate_hdl::pair::ColdgatePair;
@@ -67,10 +68,13 @@ fn merge() {
 }
 
 #[test]
-fn queue_and_crc() {
+fn queue_fifo_and_crc() {
     let mut q = ByteQueue::default();
     inputs!(q, clock, reset, push, in_data, in_last, out_ready);
     validate(q, "queue");
+    let mut f = ByteFifo::default();
+    inputs!(f, clock, reset, write, data_in, out_ready);
+    validate(f, "fifo");
     let mut c = CrcByte::default();
     inputs!(c, state, data);
     validate(c, "crc");

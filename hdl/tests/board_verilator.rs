@@ -9,7 +9,7 @@ use std::process::Command;
 use coldgate_hdl::board::{divisor, STATUS_LEN, STATUS_SYNC};
 use coldgate_hdl::flow::{WorkDir, VERILATOR_WAIVERS};
 use coldgate_hdl::harness::golden_lane;
-use coldgate_spec::field::header;
+use coldgate_spec::field::{header, CRC, FRAME_LEN};
 use coldgate_spec::vectors::{patched, sealed, Event};
 use coldgate_spec::{Body, LaneId};
 
@@ -86,23 +86,19 @@ fn decode(changes: &[(usize, bool)], cycles: usize, div: usize) -> Vec<u8> {
     out
 }
 
-#[test]
-fn board_verilog_moves_frames_like_the_golden_model() {
+/// Runs the board Verilog with `u` and `t` sent into its two UARTs back to back, and checks
+/// both outputs and the status counters against the golden lanes.
+fn check_board(u: &[u8], t: &[u8]) {
     let div = usize::from(divisor(BAUD).unwrap());
-    let good = sealed(5, Body::NewKey);
-    let bad = patched(good, header::VERSION, &[2]);
-    let u = [&good[..], &bad[..]].concat();
-    let reply = sealed(6, Body::Held { reference: 3 });
-    let bad_reply = patched(reply, header::RESERVED, &[0, 9]);
-    let t = [&bad_reply[..], &reply[..]].concat();
-    let cycles = (u.len() + 3 * 152) * 10 * div;
+    // Each output carries one lane's passes and the other's NOTICEs: room for both, and for
+    // a last status snapshot.
+    let cycles = (u.len() + t.len() + 3 * FRAME_LEN) * 10 * div;
 
     let work = WorkDir::new().unwrap();
     work.write("coldgate_board.v", &coldgate_hdl::board_verilog(BAUD))
         .unwrap();
     work.write("coldgate.vlt", VERILATOR_WAIVERS).unwrap();
-    work.write("tb.sv", &testbench(&u, &t, div, cycles))
-        .unwrap();
+    work.write("tb.sv", &testbench(u, t, div, cycles)).unwrap();
     let build = Command::new("verilator")
         .current_dir(work.path())
         .args([
@@ -140,8 +136,8 @@ fn board_verilog_moves_frames_like_the_golden_model() {
     let [u_tx, t_tx, s_tx] = lines.map(|c| decode(&c, cycles, div));
 
     let ev = |b: &[u8]| b.iter().map(|&x| Event::Byte(x)).collect::<Vec<_>>();
-    let req = golden_lane(LaneId::Request, &ev(&u));
-    let resp = golden_lane(LaneId::Response, &ev(&t));
+    let req = golden_lane(LaneId::Request, &ev(u));
+    let resp = golden_lane(LaneId::Response, &ev(t));
     let split =
         |side: &'static str, bytes: &[u8]| coldgate_hdl::harness::split_side(side, bytes).unwrap();
     let (us, ts) = (split("u_out", &u_tx), split("t_out", &t_tx));
@@ -159,4 +155,32 @@ fn board_verilog_moves_frames_like_the_golden_model() {
     let got: Vec<u32> = (0..14).map(counter).collect();
     assert_eq!(got[..7], req.counters[..]);
     assert_eq!(got[7..], resp.counters[..]);
+}
+
+#[test]
+fn board_verilog_moves_frames_like_the_golden_model() {
+    let good = sealed(5, Body::NewKey);
+    let bad = patched(good, header::VERSION, &[2]);
+    let reply = sealed(6, Body::Held { reference: 3 });
+    let bad_reply = patched(reply, header::RESERVED, &[0, 9]);
+    check_board(
+        &[&good[..], &bad[..]].concat(),
+        &[&bad_reply[..], &reply[..]].concat(),
+    );
+}
+
+/// A frame dropped at its last byte makes the lane hold its input while the NOTICE leaves at
+/// the UART's pace; the frames right behind it must wait in the receive FIFO, not be lost.
+#[test]
+fn frames_right_behind_a_late_drop_are_not_lost() {
+    let good = sealed(5, Body::NewKey);
+    let mut bad_crc = good;
+    bad_crc[CRC.start] ^= 1;
+    let next = sealed(6, Body::NewKey);
+    let reply = sealed(6, Body::Held { reference: 3 });
+    let mut bad_reply = reply;
+    bad_reply[CRC.end - 1] ^= 0x80;
+    let u = [&bad_crc[..], &good[..], &bad_crc[..], &next[..]].concat();
+    let t = [&bad_reply[..], &reply[..], &reply[..]].concat();
+    check_board(&u, &t);
 }
