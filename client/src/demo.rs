@@ -161,6 +161,10 @@ pub struct Gateway {
     untrusted: String,
     converter_in: String,
     endpoint: rpc::Endpoint,
+    /// The wallet's JSON-RPC address (converter-out's peer).
+    wallet_url: String,
+    backend: String,
+    trusted: String,
     tails: Vec<(String, LogTail)>,
 }
 
@@ -290,6 +294,9 @@ impl Gateway {
             untrusted,
             converter_in: String::new(),
             endpoint: "127.0.0.1:1".parse().map_err(|e: String| anyhow!(e))?,
+            wallet_url,
+            backend: backend.to_string(),
+            trusted,
             tails: Vec::new(),
         };
         g.start_converter_in("off").await?;
@@ -297,26 +304,39 @@ impl Gateway {
             g.tails
                 .push((name.to_string(), LogTail::new(g.procs.log(name))));
         }
-        println!(
-            "  wallet         {wallet_url}  (policy: at most {} per payment, held above {})",
-            btc(MAX_PAYMENT),
-            btc(HOLD_ABOVE)
-        );
-        println!(
-            "  appliance      backend {backend}; untrusted side {}, trusted side {trusted}",
-            g.untrusted
-        );
-        println!("  converter-out  {trusted} <-> {wallet_url}");
-        println!("  converter-in   {} <-> {}", g.endpoint, g.untrusted);
-        println!(
-            "  logs           {} (a temporary one is removed after a successful run)",
-            g.work.join("logs").display()
-        );
         Ok(g)
     }
 
-    fn config(&self) -> PathBuf {
+    /// Where each process listens and logs, for people.
+    pub fn layout(&self) -> String {
+        format!(
+            "  wallet         {}  (policy: at most {} per payment, held above {})\n\
+             \x20 appliance      backend {}; untrusted side {}, trusted side {}\n\
+             \x20 converter-out  {} <-> {}\n\
+             \x20 converter-in   {} <-> {}\n\
+             \x20 logs           {} (a temporary one is removed after a successful run)",
+            self.wallet_url,
+            btc(MAX_PAYMENT),
+            btc(HOLD_ABOVE),
+            self.backend,
+            self.untrusted,
+            self.trusted,
+            self.trusted,
+            self.wallet_url,
+            self.endpoint,
+            self.untrusted,
+            self.work.join("logs").display()
+        )
+    }
+
+    /// The wallet's configuration file (its policy included).
+    pub fn wallet_config(&self) -> PathBuf {
         self.work.join("wallet.toml")
+    }
+
+    /// The wallet's JSON-RPC address, as converter-out calls it.
+    pub fn wallet_url(&self) -> &str {
+        &self.wallet_url
     }
 
     /// The link spec a converter-in uses to reach the appliance's untrusted side.
@@ -349,7 +369,7 @@ impl Gateway {
     pub fn approve(&self, reference: u64) -> Result<String> {
         wallet_cmd(
             &self.bins,
-            &self.config(),
+            &self.wallet_config(),
             &[
                 "held",
                 "approve",
@@ -477,6 +497,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
 
 async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoReport> {
     let mut g = Gateway::start(opts, work, backend).await?;
+    println!("{}", g.layout());
     let mut client = g.client()?;
     let mut report = DemoReport {
         backend: backend.to_string(),
