@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use coldgate_client::demo::{self, until_linked, DemoLink, DemoOptions, Gateway, CLIENT_ID};
+use coldgate_client::procs::stop_signal;
 use coldgate_client::state::State;
 use coldgate_client::{read_secret, Client, Outcome};
 use coldgate_converter_in::rpc::Endpoint;
@@ -398,24 +399,6 @@ async fn sign_phase(
         budget,
         limit,
     })
-}
-
-/// SIGINT, SIGTERM or SIGHUP, by name.
-async fn stop_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let wait = |kind: SignalKind| async move {
-        match signal(kind) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = wait(SignalKind::interrupt()) => "interrupted (SIGINT)",
-        _ = wait(SignalKind::terminate()) => "terminated (SIGTERM)",
-        _ = wait(SignalKind::hangup()) => "hung up (SIGHUP)",
-    }
 }
 
 /// Writes the latency distributions as a CDF, one line per path, on a log time axis.

@@ -285,3 +285,22 @@ impl LogTail {
         fresh[..end].lines().map(str::to_string).collect()
     }
 }
+
+/// Resolves on SIGINT (Ctrl-C), SIGTERM or SIGHUP with the signal's name, so that a program
+/// supervising the gateway's processes can stop them (dropping its [`Procs`]) and say why.
+pub async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let wait = |kind: SignalKind| async move {
+        match signal(kind) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = wait(SignalKind::interrupt()) => "interrupted (SIGINT)",
+        _ = wait(SignalKind::terminate()) => "terminated (SIGTERM)",
+        _ = wait(SignalKind::hangup()) => "hung up (SIGHUP)",
+    }
+}

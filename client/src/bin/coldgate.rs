@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use coldgate_client::demo::{self, DemoLink, DemoOptions};
+use coldgate_client::procs::stop_signal;
 use coldgate_client::{read_secret, Client, ClientConfig, Outcome};
 use coldgate_converter_in::rpc::Endpoint;
 use coldgate_spec::codec::Payment;
@@ -196,24 +197,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 s = stop_signal() => Err(anyhow!("{s}")).context("demo stopped"),
             }
         }
-    }
-}
-
-/// SIGINT (Ctrl-C), SIGTERM or SIGHUP, by name.
-async fn stop_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let wait = |kind: SignalKind| async move {
-        match signal(kind) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = wait(SignalKind::interrupt()) => "interrupted (SIGINT)",
-        _ = wait(SignalKind::terminate()) => "terminated (SIGTERM)",
-        _ = wait(SignalKind::hangup()) => "hung up (SIGHUP)",
     }
 }
 
