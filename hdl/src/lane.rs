@@ -27,7 +27,7 @@
 //! last byte, as in the golden model.
 //!
 //! A failing byte's effect is deferred by one clock (`failed`): the state registers
-//! (`pos`, the bounds, `in_frame`, ...) are always written as if the byte passed, and on the
+//! (`pos`, `started`, the bounds, ...) are always written as if the byte passed, and on the
 //! next byte the `cur_*` signals replace them with the hunting state the failure implies
 //! (offset 0, or 1 when the failing byte was `MAGIC[0]`; the magic's bytes are pairwise
 //! distinct, so that byte alone decides). The comparators' verdict then only reaches
@@ -145,7 +145,6 @@ pub struct LaneCore {
     // Input stage.
     pos: DFF<Bits<OFFSET_BITS>>,
     started: DFF<Bit>,
-    in_frame: DFF<Bit>,
     /// The current byte's rule word without its check (decoded into `lo_b`, `hi_b`):
     /// `{word[31:23], word[20:16]}`.
     rule_cur: DFF<Bits<14>>,
@@ -162,15 +161,16 @@ pub struct LaneCore {
     lo_on: DFF<Bit>,
     hi_on: DFF<Bit>,
     /// The last accepted byte failed, and the restart it causes is not in `pos`, `started`,
-    /// `in_frame`, the bounds and the open flags yet: this clock's logic sees the hunting
+    /// the bounds and the open flags yet: this clock's logic sees the hunting
     /// state through the `cur_*` signals instead. Keeping the comparators' verdict out of
     /// the next-state logic is what lets the lane run at its clock rate.
     failed: DFF<Bit>,
     /// The failing byte was `MAGIC[0]`, so hunting resumes at offset 1.
     failed_magic0: DFF<Bit>,
-    /// `in_frame & !failed`, kept as its own register so the handshake (`ready`) is one
-    /// level of logic from registers.
-    live: DFF<Bit>,
+    /// Inside a frame: the magic has been seen and no byte of the frame has failed. Unlike
+    /// the rest of the state it takes a failure into account at once, so the handshake
+    /// (`ready`) is one level of logic from registers.
+    in_frame: DFF<Bit>,
     crc: DFF<Bits<32>>,
     crc_ok: DFF<Bit>,
     hdr: DFF<Bits<HDR_BITS>>,
@@ -294,7 +294,6 @@ pub struct LaneCore {
     cur_pos1: Signal<Local, Bits<OFFSET_BITS>>,
     cur_pos2: Signal<Local, Bits<OFFSET_BITS>>,
     cur_started: Signal<Local, Bit>,
-    cur_in_frame: Signal<Local, Bit>,
     cur_lo_on: Signal<Local, Bit>,
     cur_hi_on: Signal<Local, Bit>,
     is_magic1: Signal<Local, Bit>,
@@ -369,7 +368,6 @@ impl LaneCore {
             notice_crc: Default::default(),
             pos: Default::default(),
             started: Default::default(),
-            in_frame: Default::default(),
             rule_cur: Default::default(),
             type_index: Default::default(),
             lo_b: Default::default(),
@@ -378,7 +376,7 @@ impl LaneCore {
             hi_on: Default::default(),
             failed: Default::default(),
             failed_magic0: Default::default(),
-            live: Default::default(),
+            in_frame: Default::default(),
             crc: Default::default(),
             crc_ok: Default::default(),
             hdr: Default::default(),
@@ -479,7 +477,6 @@ impl LaneCore {
             cur_pos1: Default::default(),
             cur_pos2: Default::default(),
             cur_started: Default::default(),
-            cur_in_frame: Default::default(),
             cur_lo_on: Default::default(),
             cur_hi_on: Default::default(),
             is_magic1: Default::default(),
@@ -514,7 +511,6 @@ impl Logic for LaneCore {
             clock,
             pos,
             started,
-            in_frame,
             rule_cur,
             type_index,
             lo_b,
@@ -523,7 +519,7 @@ impl Logic for LaneCore {
             hi_on,
             failed,
             failed_magic0,
-            live,
+            in_frame,
             crc,
             crc_ok,
             hdr,
@@ -570,10 +566,10 @@ impl Logic for LaneCore {
         self.rules.clock.next = self.clock.val();
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
-        // Handshake: ready depends on registers only (`live` is `in_frame` and not `failed`);
-        // set first, before anything reads the input, so Verilator's ordering of this block
-        // sees no loop through a source whose valid follows our ready.
-        self.ready.next = !self.full.q.val() & !(self.live.q.val() & self.n_busy.q.val());
+        // Handshake: ready depends on registers only. Set first, before anything reads the
+        // input, so Verilator's ordering of this block sees no loop through a source whose
+        // valid follows our ready.
+        self.ready.next = !self.full.q.val() & !(self.in_frame.q.val() & self.n_busy.q.val());
         self.in_ready.next = self.ready.val();
         // The CRC register after this byte. The magic is constant, so the register entering
         // a frame is too (`crc_magic`) and hunting bytes need no CRC. (Set first: Verilator
@@ -585,7 +581,6 @@ impl Logic for LaneCore {
         // `failed`).
         self.cur_pos.next = self.pos.q.val();
         self.cur_started.next = self.started.q.val();
-        self.cur_in_frame.next = self.live.q.val();
         self.cur_pos1.next = self.pos.q.val() + 1;
         self.cur_pos2.next = self.pos.q.val() + 2;
         self.cur_lo_on.next = self.lo_on.q.val();
@@ -608,11 +603,11 @@ impl Logic for LaneCore {
         self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(0));
         self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(5));
         self.rule_first.next = self.word.val().get_bit(8);
-        self.rule_crc.next = self.word.val().get_bit(9) & self.cur_in_frame.val();
+        self.rule_crc.next = self.word.val().get_bit(9) & self.in_frame.q.val();
         self.rule_readable.next = self.word.val().get_bit(10);
-        self.rule_capture.next = self.word.val().get_bit(11) & self.cur_in_frame.val();
-        self.rule_end.next = self.word.val().get_bit(12) & self.cur_in_frame.val();
-        self.rule_type.next = self.word.val().get_bit(13) & self.cur_in_frame.val();
+        self.rule_capture.next = self.word.val().get_bit(11) & self.in_frame.q.val();
+        self.rule_end.next = self.word.val().get_bit(12) & self.in_frame.q.val();
+        self.rule_type.next = self.word.val().get_bit(13) & self.in_frame.q.val();
 
         // Handshake.
         self.in_byte.next = self.in_data.val();
@@ -680,7 +675,7 @@ impl Logic for LaneCore {
         // A rule drop is registered as its parts (the comparators' verdict apart from the
         // rest) and assembled one clock later in `dropped`.
         self.rule_drop.next =
-            self.accept.val() & self.cur_in_frame.val() & self.rule_reason.val().any();
+            self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
 
         // Rule ROM, read one byte ahead of `rule_cur`: it shows the rule of `pos + 1`, and
         // moves on to `pos + 2` when a byte is accepted. The type row only matters from the
@@ -724,7 +719,7 @@ impl Logic for LaneCore {
             if self.rule_end.val() {
                 self.lo_b.d.next = self.magic0.val();
                 self.hi_b.d.next = self.magic0.val();
-            } else if self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val()) {
+            } else if self.in_frame.q.val() | (self.cur_pos.val() == self.hunt_last.val()) {
                 self.lo_b.d.next = self.next_lo.val();
                 self.hi_b.d.next = self.next_hi.val();
                 self.lo_on.d.next =
@@ -738,7 +733,7 @@ impl Logic for LaneCore {
             // A failing byte drops the frame, so what it leaves in the CRC register does not
             // matter: the CRC does not wait for the comparators.
             self.crc.d.next = self.crc_magic.val();
-            if self.cur_in_frame.val() {
+            if self.in_frame.q.val() {
                 self.crc.d.next = self.in_crc.out.val();
                 if self.rule_crc.val() {
                     self.crc.d.next = self.crc.q.val() >> 8;
@@ -748,21 +743,18 @@ impl Logic for LaneCore {
             if self.rule_end.val() {
                 self.pos.d.next = 0.into();
                 self.started.d.next = false;
-                self.in_frame.d.next = false;
             } else {
                 self.pos.d.next = self.cur_pos1.val();
                 self.started.d.next = true;
-                self.in_frame.d.next =
-                    self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val());
             }
             // A failing byte resumes hunting with this same byte, through `failed` on the
             // next byte.
             self.failed.d.next = self.fail.val();
             self.failed_magic0.d.next = self.restart.val();
-            self.live.d.next = false;
+            self.in_frame.d.next = false;
             if !self.rule_end.val() & !self.fail.val() {
-                self.live.d.next =
-                    self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val());
+                self.in_frame.d.next =
+                    self.in_frame.q.val() | (self.cur_pos.val() == self.hunt_last.val());
             }
         }
 
@@ -970,14 +962,13 @@ impl Logic for LaneCore {
         if self.reset.val() {
             self.pos.d.next = 0.into();
             self.started.d.next = false;
-            self.in_frame.d.next = false;
             self.lo_b.d.next = self.magic0.val();
             self.hi_b.d.next = self.magic0.val();
             self.lo_on.d.next = false;
             self.hi_on.d.next = false;
             self.failed.d.next = false;
             self.failed_magic0.d.next = false;
-            self.live.d.next = false;
+            self.in_frame.d.next = false;
             self.cap_valid.d.next = false;
             self.spent.d.next = 0.into();
             self.tick_d.d.next = false;
