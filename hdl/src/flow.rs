@@ -43,6 +43,8 @@ pub enum FlowError {
     },
     #[error("nextpnr's log has no {0}")]
     Report(&'static str),
+    #[error("the board top closes timing at {fmax_mhz:.2} MHz, below its {clock_mhz} MHz clock: no bitstream written (try another nextpnr seed or a shorter path)")]
+    Timing { fmax_mhz: f64, clock_mhz: u32 },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -313,20 +315,39 @@ fn board_pnr(work: &WorkDir, baud: u32, asc: Option<&str>) -> Result<PnrReport, 
     work.write("coldgate_board.v", &verilog)?;
     work.write("coldgate_board.pcf", &pcf)?;
     let json = synthesize(work.path(), &["coldgate_board.v"], BOARD_MODULE)?;
-    let mhz = coldgate_spec::config::CLOCK_HZ / 1_000_000;
     parse_nextpnr(&place_and_route(
         work.path(),
         &json,
         Some("coldgate_board.pcf"),
-        mhz,
+        board_clock_mhz(),
         asc,
     )?)
 }
 
+/// The board's clock, MHz.
+fn board_clock_mhz() -> u32 {
+    coldgate_spec::config::CLOCK_HZ / 1_000_000
+}
+
+/// A board bitstream is only worth writing if its logic keeps up with the board's clock: a
+/// verifier that misses timing checks frames wrongly.
+pub fn check_board_timing(report: &PnrReport) -> Result<(), FlowError> {
+    let clock_mhz = board_clock_mhz();
+    if report.fmax_mhz < f64::from(clock_mhz) {
+        return Err(FlowError::Timing {
+            fmax_mhz: report.fmax_mhz,
+            clock_mhz,
+        });
+    }
+    Ok(())
+}
+
 /// Builds the board's bitstream at `baud` and writes it to `out`; returns the board's figures.
+/// Refuses (and writes nothing) when the placed design misses the board's clock.
 pub fn bitstream(baud: u32, out: &Path) -> Result<PnrReport, FlowError> {
     let work = WorkDir::new()?;
     let report = board_pnr(&work, baud, Some("coldgate_board.asc"))?;
+    check_board_timing(&report)?;
     run(
         "icepack",
         &["coldgate_board.asc", "coldgate_board.bin"],
@@ -367,6 +388,24 @@ pub fn write_verilog(dir: &Path, baud: u32) -> Result<Vec<PathBuf>, FlowError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_board_that_misses_its_clock_gets_no_bitstream() {
+        let log = |mhz: &str| {
+            format!(
+                "Info: \t         ICESTORM_LC:  2708/ 7680    35%\n\
+                 Info: \t        ICESTORM_RAM:    22/   32    68%\n\
+                 Info: Max frequency for clock 'clock$SB_IO_IN_$glb_clk': {mhz} MHz (PASS at 100.00 MHz)\n"
+            )
+        };
+        let slow = parse_nextpnr(&log("97.24")).unwrap();
+        assert!(matches!(
+            check_board_timing(&slow),
+            Err(FlowError::Timing { clock_mhz: 100, .. })
+        ));
+        let fast = parse_nextpnr(&log("128.39")).unwrap();
+        assert!(check_board_timing(&fast).is_ok());
+    }
 
     #[test]
     fn reads_the_post_route_figures() {
