@@ -51,13 +51,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    coldgate_link::log::init("info");
     let args = Args::parse();
     if args.link == LinkSpec::Pty {
         anyhow::bail!("converter-in opens the appliance's pty slave with serial:PATH");

@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 mod file;
+pub mod log;
 mod pty;
 mod serial;
 pub mod signal;

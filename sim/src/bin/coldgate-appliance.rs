@@ -59,14 +59,7 @@ fn parse_backend(s: &str) -> Result<BackendKind, String> {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    coldgate_link::log::init("info");
     let args = Args::parse();
     if !(args.stats_every.is_finite() && args.stats_every > 0.0) {
         anyhow::bail!("--stats-every must be a positive number of seconds");
