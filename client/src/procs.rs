@@ -129,27 +129,13 @@ impl Procs {
         prefix: &str,
         patience: Duration,
     ) -> Result<String> {
-        let deadline = Instant::now() + patience;
-        loop {
-            let p = self.find(name)?;
+        self.wait_until(name, patience, "was not ready", |p| {
             let text = std::fs::read_to_string(&p.stdout).unwrap_or_default();
-            if let Some(rest) = text.lines().find_map(|l| l.strip_prefix(prefix)) {
-                return Ok(rest.trim().to_string());
-            }
-            if let Some(status) = p.child.try_wait()? {
-                bail!(
-                    "{name} exited ({status}) before it was ready:\n{}",
-                    tail(&p.stderr, 15)
-                );
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{name} was not ready within {patience:?}:\n{}",
-                    tail(&p.stderr, 15)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .map(|rest| rest.trim().to_string())
+        })
+        .await
     }
 
     /// Waits until `file` exists and has content (written whole, by rename).
@@ -159,14 +145,30 @@ impl Procs {
         file: &Path,
         patience: Duration,
     ) -> Result<String> {
+        let what = format!("did not write {}", file.display());
+        self.wait_until(name, patience, &what, |_| {
+            std::fs::read_to_string(file)
+                .ok()
+                .filter(|text| !text.trim().is_empty())
+        })
+        .await
+    }
+
+    /// Polls `ready` until it gives a value; fails when process `name` exits first or
+    /// `patience` runs out (`what` says what it failed to do), with its stderr tail.
+    async fn wait_until(
+        &mut self,
+        name: &str,
+        patience: Duration,
+        what: &str,
+        mut ready: impl FnMut(&Proc) -> Option<String>,
+    ) -> Result<String> {
         let deadline = Instant::now() + patience;
         loop {
-            if let Ok(text) = std::fs::read_to_string(file) {
-                if !text.trim().is_empty() {
-                    return Ok(text);
-                }
-            }
             let p = self.find(name)?;
+            if let Some(value) = ready(p) {
+                return Ok(value);
+            }
             if let Some(status) = p.child.try_wait()? {
                 bail!(
                     "{name} exited ({status}) before it was ready:\n{}",
@@ -175,8 +177,8 @@ impl Procs {
             }
             if Instant::now() > deadline {
                 bail!(
-                    "{name} did not write {} within {patience:?}",
-                    file.display()
+                    "{name} {what} within {patience:?}:\n{}",
+                    tail(&p.stderr, 15)
                 );
             }
             tokio::time::sleep(Duration::from_millis(25)).await;

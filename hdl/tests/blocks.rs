@@ -28,9 +28,8 @@ macro_rules! inputs {
     ($b:ident, $($f:ident),*) => { $( $b.$f.connect(); )* };
 }
 
-#[test]
-fn request_lane() {
-    let mut l = LaneCore::new(LaneConfig::REQUEST);
+fn lane(config: LaneConfig, name: &str) {
+    let mut l = LaneCore::new(config);
     inputs!(
         l,
         clock,
@@ -41,23 +40,17 @@ fn request_lane() {
         pass_ready,
         notice_ready
     );
-    validate(l, "request_lane");
+    validate(l, name);
+}
+
+#[test]
+fn request_lane() {
+    lane(LaneConfig::REQUEST, "request_lane");
 }
 
 #[test]
 fn response_lane() {
-    let mut l = LaneCore::new(LaneConfig::RESPONSE);
-    inputs!(
-        l,
-        clock,
-        reset,
-        tick,
-        in_data,
-        in_valid,
-        pass_ready,
-        notice_ready
-    );
-    validate(l, "response_lane");
+    lane(LaneConfig::RESPONSE, "response_lane");
 }
 
 #[test]
