@@ -105,6 +105,8 @@ pub fn frame_md() -> String {
     set_table(&mut out, "reject reason", &rows!(RejectReason));
     set_table(&mut out, "drop reason (NOTICE)", &rows!(DropReason));
     set_table(&mut out, "lane", &rows!(LaneId));
+    out.push_str(&crate::eth::frame_md_section());
+    out.push('\n');
     out.push_str(
         "## Verifier behaviour\n\nSee the module documentation of `spec/src/golden.rs`: \
          hunting, per-byte rules with early drop, CRC residue, token bucket, NOTICE contents and \

@@ -6,6 +6,7 @@
 //! * [`checksum`]: the CRC trailer, by its catalog parameters;
 //! * [`golden`]: the software model of a verifier lane that the logic must match byte for byte;
 //! * [`config`]: ceilings and parameters of the verifier;
+//! * [`eth`]: the network appliance's Ethernet layer (EtherType, MACs, FCS) and its golden model;
 //! * [`doc`] and [`vectors`]: FRAME.md and the shared test vectors, generated from the table.
 
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod checksum;
 pub mod codec;
 pub mod config;
 pub mod doc;
+pub mod eth;
 pub mod field;
 pub mod golden;
 pub mod json;
