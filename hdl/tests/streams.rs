@@ -68,9 +68,10 @@ fn body() -> impl Strategy<Value = Body> {
         payment,
         id64().prop_map(|reference| Body::PaymentStatus { reference }),
         (id32(), any::<[u8; 32]>()).prop_map(|(key_id, key)| Body::Pubkey { key_id, key }),
-        (id32(), any::<[u8; 32]>()).prop_map(|(key_id, s)| Body::Signature {
+        (id32(), any::<[u8; 32]>(), id64()).prop_map(|(key_id, s, reference)| Body::Signature {
             key_id,
-            signature: [s, s].concat().try_into().unwrap()
+            signature: [s, s].concat().try_into().unwrap(),
+            reference
         }),
         id64().prop_map(|reference| Body::Held { reference }),
         (0..RejectReason::ALL.len()).prop_map(|i| Body::Reject {

@@ -60,7 +60,12 @@ pub enum Body {
     SignPayment(Payment),
     PaymentStatus { reference: u64 },
     Pubkey { key_id: u32, key: [u8; 32] },
-    Signature { key_id: u32, signature: [u8; 64] },
+    /// `reference` names the ledger entry (the counter of the payment's first SIGN_PAYMENT).
+    Signature {
+        key_id: u32,
+        signature: [u8; 64],
+        reference: u64,
+    },
     Held { reference: u64 },
     Reject { reason: RejectReason },
     Notice(Notice),
@@ -256,7 +261,15 @@ fn body(t: MsgType, i: &[u8]) -> IResult<&[u8], Body> {
         MsgType::Signature => {
             let (i, key_id) = be_u32(i)?;
             let (i, signature) = array::<64>(i)?;
-            (i, Body::Signature { key_id, signature })
+            let (i, reference) = be_u64(i)?;
+            (
+                i,
+                Body::Signature {
+                    key_id,
+                    signature,
+                    reference,
+                },
+            )
         }
         MsgType::Reject => {
             let (i, r) = be_u8(i)?;
@@ -338,9 +351,14 @@ impl Frame {
                 b.put_u32(key_id);
                 b.put_slice(&key);
             }
-            Body::Signature { key_id, signature } => {
+            Body::Signature {
+                key_id,
+                signature,
+                reference,
+            } => {
                 b.put_u32(key_id);
                 b.put_slice(&signature);
+                b.put_u64(reference);
             }
             Body::Reject { reason } => b.put_u8(reason as u8),
             Body::Notice(n) => {

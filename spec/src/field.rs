@@ -79,7 +79,8 @@ pub mod body {
     pub mod sign_payment {
         use super::*;
         pub const KEY_ID: Field = at(BODY.start, 4);
-        /// Txid of the output being spent, in transaction (internal) byte order.
+        /// Txid of the output being spent, in transaction (internal) byte order on the wire;
+        /// its JSON form and everything a person reads or types use explorer order.
         pub const TXID: Field = at(KEY_ID.end, 32);
         pub const VOUT: Field = at(TXID.end, 4);
         pub const INPUT_AMOUNT: Field = at(VOUT.end, 8);
@@ -101,6 +102,9 @@ pub mod body {
         use super::*;
         pub const KEY_ID: Field = at(BODY.start, 4);
         pub const SIGNATURE: Field = at(KEY_ID.end, 64);
+        /// The payment's reference (its first SIGN_PAYMENT's counter), so a client that
+        /// re-sent a payment whose answer was lost learns which ledger entry it is.
+        pub const REFERENCE: Field = at(SIGNATURE.end, 8);
     }
     pub mod held {
         use super::*;
@@ -124,7 +128,7 @@ pub mod body {
 
 // The widest body must fit, and the trailer must end the frame within the 256-byte limit.
 const _: () = assert!(body::sign_payment::CHANGE.end == BODY.end);
-const _: () = assert!(body::signature::SIGNATURE.end <= BODY.end);
+const _: () = assert!(body::signature::REFERENCE.end <= BODY.end);
 const _: () = assert!(FRAME_LEN <= 256);
 const _: () = assert!(
     MAGIC[0] != MAGIC[1]
@@ -305,6 +309,7 @@ pub fn body_fields(t: MsgType) -> Vec<FieldDef> {
         MsgType::Signature => vec![
             def("key_id", signature::KEY_ID, U32_ID),
             def("signature", signature::SIGNATURE, Rule::Any),
+            def("reference", signature::REFERENCE, U64_ID),
         ],
         MsgType::Held => vec![def("reference", held::REFERENCE, U64_ID)],
         MsgType::Reject => vec![def("reason", reject::REASON, Rule::OneOf(&REJECT_REASONS))],

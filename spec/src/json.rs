@@ -1,6 +1,9 @@
 //! The JSON form of a frame, shared by the client, both converters and the wallet's JSON-RPC.
 //!
 //! Field names are the table's; byte strings are lower-case hex; the message type is `type`.
+//! The one exception to "hex of the wire bytes" is `txid`: it is written in explorer order
+//! (the byte order block explorers and Bitcoin Core's RPC show, the wire's bytes reversed), so
+//! a person copies a txid into a request exactly as they read it anywhere else.
 //! Converting JSON to a frame checks every rule, so a converter can only ever emit frames the
 //! verifier would pass (the tag, which it cannot compute, still decides at the wallet).
 
@@ -26,6 +29,18 @@ fn err(member: &str, problem: impl Into<String>) -> JsonError {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A txid as people read it (block explorers, Bitcoin Core's RPC): the wire's bytes reversed.
+fn hex_reversed(b: &[u8; 32]) -> String {
+    let mut r = *b;
+    r.reverse();
+    hex(&r)
+}
+
+fn reversed<const N: usize>(mut b: [u8; N]) -> [u8; N] {
+    b.reverse();
+    b
 }
 
 fn get<'a>(o: &'a Map<String, Value>, k: &str) -> Result<&'a Value, JsonError> {
@@ -80,7 +95,7 @@ pub fn to_json(f: &Frame) -> Value {
         Body::GetPubkey { key_id } => put("key_id", json!(key_id)),
         Body::SignPayment(p) => {
             put("key_id", json!(p.key_id));
-            put("txid", json!(hex(&p.txid)));
+            put("txid", json!(hex_reversed(&p.txid)));
             put("vout", json!(p.vout));
             put("input_amount", json!(p.input_amount));
             put("destination", json!(hex(&p.destination)));
@@ -94,9 +109,14 @@ pub fn to_json(f: &Frame) -> Value {
             put("key_id", json!(key_id));
             put("key", json!(hex(&key)));
         }
-        Body::Signature { key_id, signature } => {
+        Body::Signature {
+            key_id,
+            signature,
+            reference,
+        } => {
             put("key_id", json!(key_id));
             put("signature", json!(hex(&signature)));
+            put("reference", json!(reference));
         }
         Body::Reject { reason } => put("reason", json!(reason.name())),
         Body::Notice(n) => {
@@ -119,7 +139,7 @@ pub fn body_from_json(t: MsgType, o: &Map<String, Value>) -> Result<Body, JsonEr
         },
         MsgType::SignPayment => Body::SignPayment(Payment {
             key_id: uint(o, "key_id", u32max)? as u32,
-            txid: bytes(o, "txid")?,
+            txid: reversed(bytes(o, "txid")?),
             vout: uint(o, "vout", u32max)? as u32,
             input_amount: uint(o, "input_amount", u64::MAX)?,
             destination: bytes(o, "destination")?,
@@ -139,6 +159,7 @@ pub fn body_from_json(t: MsgType, o: &Map<String, Value>) -> Result<Body, JsonEr
         MsgType::Signature => Body::Signature {
             key_id: uint(o, "key_id", u32max)? as u32,
             signature: bytes(o, "signature")?,
+            reference: uint(o, "reference", u64::MAX)?,
         },
         MsgType::Reject => Body::Reject {
             reason: named(o, "reason", RejectReason::from_name)?,

@@ -95,6 +95,18 @@ closed_set! {
         UnknownReference = 15, "unknown_reference";
         KeyLimit = 16, "key_limit";
         StoreUnavailable = 17, "store_unavailable";
+        /// The fee per virtual byte of the signed transaction is below the policy's minimum:
+        /// no node would relay it.
+        FeeRateTooLow = 18, "fee_rate_too_low";
+        /// The fee per virtual byte is above the policy's maximum.
+        FeeRateTooHigh = 19, "fee_rate_too_high";
+        /// The outpoint cannot exist: the null outpoint, an all-zero txid, or an output index
+        /// no transaction can have.
+        InputImpossible = 20, "input_impossible";
+        /// The client's total ever signed (and held) would exceed its lifetime cap.
+        ClientLifetimeAmount = 21, "client_lifetime_amount";
+        /// The service's total ever signed (and held) would exceed its lifetime cap.
+        ServiceLifetimeAmount = 22, "service_lifetime_amount";
     }
 }
 

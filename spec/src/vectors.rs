@@ -76,6 +76,7 @@ pub fn sample_bodies() -> Vec<(&'static str, Body)> {
             Body::Signature {
                 key_id: 1,
                 signature: [0x44; 64],
+                reference: 3,
             },
         ),
         ("held", Body::Held { reference: 3 }),

@@ -38,7 +38,13 @@ fn arb_body() -> impl Strategy<Value = Body> {
         arb_payment().prop_map(Body::SignPayment),
         (1..=u64::MAX).prop_map(|reference| Body::PaymentStatus { reference }),
         (1..=u32::MAX, any::<[u8; 32]>()).prop_map(|(key_id, key)| Body::Pubkey { key_id, key }),
-        (1..=u32::MAX, sig).prop_map(|(key_id, signature)| Body::Signature { key_id, signature }),
+        (1..=u32::MAX, sig, 1..=u64::MAX).prop_map(|(key_id, signature, reference)| {
+            Body::Signature {
+                key_id,
+                signature,
+                reference,
+            }
+        }),
         (1..=u64::MAX).prop_map(|reference| Body::Held { reference }),
         proptest::sample::select(RejectReason::ALL.to_vec())
             .prop_map(|reason| Body::Reject { reason }),
