@@ -19,12 +19,27 @@
 //!
 //! Refused (each a [`TxError`]): outputs above the input, an output below the P2TR dust limit
 //! ([`DUST_P2TR`]; a zero change is not an output, so it is not dust), a destination that is not
-//! an x-only point on the curve (nobody could ever spend it), and amounts beyond `MAX_MONEY`.
+//! an x-only point on the curve (nobody could ever spend it), amounts beyond `MAX_MONEY`, and
+//! an outpoint that cannot exist ([`check_input`]: the null outpoint, an all-zero txid, an
+//! output index no transaction can have).
+//!
+//! Its size is fixed too: [`VSIZE_WITHOUT_CHANGE`] (111 vB) and [`VSIZE_WITH_CHANGE`] (154 vB)
+//! once signed, so the fee rate a node sees is known exactly before signing ([`vsize`]).
+//!
+//! Txids: the frame carries them in transaction (internal) byte order; everything a person
+//! reads or types (CLI, JSON form, logs) uses explorer order, the bytes reversed
+//! ([`txid_from_explorer`], [`txid_to_explorer`]).
+//!
+//! [`address`] gives a key's bech32m P2TR address and `tr(KEY)` descriptor and parses
+//! destinations from addresses; [`psbt`] maps a BIP-174 PSBT onto the shape and back.
 //!
 //! Crypto is the `bitcoin` crate's and its `secp256k1`'s; [`bitcoin`] is re-exported so callers
 //! use the same versions.
 
 #![forbid(unsafe_code)]
+
+pub mod address;
+pub mod psbt;
 
 use std::sync::OnceLock;
 
@@ -52,6 +67,58 @@ pub const SIGHASH_TYPE: TapSighashType = TapSighashType::Default;
 /// a smaller output would make the signed transaction non-standard, i.e. useless.
 pub const DUST_P2TR: u64 = 330;
 
+/// Virtual size of the signed transaction without change (one key-path input, one P2TR
+/// output): 94 bytes without witness plus 68 witness bytes, weight 444.
+pub const VSIZE_WITHOUT_CHANGE: u64 = 111;
+/// Virtual size of the signed transaction with change (a second P2TR output): weight 616.
+pub const VSIZE_WITH_CHANGE: u64 = 154;
+
+/// Output indexes at or above this cannot exist: a transaction fits in a block of 4,000,000
+/// weight units and every output takes at least 9 bytes (36 weight units).
+pub const VOUT_LIMIT: u32 = 4_000_000 / 36;
+
+/// The exact virtual size of the payment's signed transaction (BIP-141 vbytes).
+pub fn vsize(payment: &Payment) -> u64 {
+    if payment.change == 0 {
+        VSIZE_WITHOUT_CHANGE
+    } else {
+        VSIZE_WITH_CHANGE
+    }
+}
+
+/// Why an outpoint cannot be spent by any transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImpossibleInput {
+    #[error("the null outpoint (all-zero txid, vout 0xffffffff) is a coinbase marker, not a coin")]
+    Null,
+    #[error("an all-zero txid names no transaction")]
+    ZeroTxid,
+    #[error("vout {0} is beyond the outputs any transaction can have (at most {max})", max = VOUT_LIMIT - 1)]
+    Vout(u32),
+}
+
+/// Refuses outpoints that no transaction can have created.
+pub fn check_input(payment: &Payment) -> Result<(), ImpossibleInput> {
+    let zero = payment.txid == [0; 32];
+    match (zero, payment.vout) {
+        (true, u32::MAX) => Err(ImpossibleInput::Null),
+        (true, _) => Err(ImpossibleInput::ZeroTxid),
+        (false, v) if v >= VOUT_LIMIT => Err(ImpossibleInput::Vout(v)),
+        _ => Ok(()),
+    }
+}
+
+/// A txid in the frame's (internal) byte order from the explorer-order hex people read.
+pub fn txid_from_explorer(hex: &str) -> Option<[u8; 32]> {
+    use std::str::FromStr;
+    Txid::from_str(hex).ok().map(|t| t.to_byte_array())
+}
+
+/// The explorer-order hex of a txid held in the frame's (internal) byte order.
+pub fn txid_to_explorer(internal: &[u8; 32]) -> String {
+    Txid::from_byte_array(*internal).to_string()
+}
+
 /// Why a payment has no transaction, or a signature does not fit it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TxError {
@@ -63,6 +130,8 @@ pub enum TxError {
     Dust { what: &'static str, value: u64 },
     #[error("destination is not an x-only public key on secp256k1")]
     DestinationNotOnCurve,
+    #[error("input: {0}")]
+    Input(ImpossibleInput),
     #[error("key is not an x-only public key on secp256k1")]
     KeyNotOnCurve,
     #[error("signature is not a valid BIP-340 signature of this payment by this key")]
@@ -143,6 +212,7 @@ pub fn check_amounts(payment: &Payment) -> Result<u64, TxError> {
 
 /// The unsigned transaction of a payment by the key `internal`.
 pub fn payment_tx(internal: &XOnlyPublicKey, payment: &Payment) -> Result<Transaction, TxError> {
+    check_input(payment).map_err(TxError::Input)?;
     check_amounts(payment)?;
     let mut output = vec![TxOut {
         value: Amount::from_sat(payment.amount),
