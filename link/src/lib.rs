@@ -8,6 +8,7 @@
 //! | `pty` | creates a pseudo-terminal pair in raw mode, logs the slave path (and writes it to [`LinkOptions::pty_path_file`]) | not allowed: open the slave path with `serial:` |
 //! | `serial:PATH` | opens the device (a UART or a pty slave) at [`LinkOptions::baud`] in a blocking thread, reopens after errors | same |
 //! | `file:PATH` | tails `PATH.in`, appends to `PATH.out` | appends to `PATH.in`, tails `PATH.out` |
+//! | `eth:IFACE[,port=u\|t][,local=MAC][,peer=MAC]` | not allowed: `coldgate-appliance --board colorlight` bridges TAPs | a raw packet socket on IFACE (needs `CAP_NET_RAW`): one coldgate frame per Ethernet II frame of EtherType 0x88B5 between its MAC and the appliance port's ([`eth`]) |
 //!
 //! File links carry frames on removable media to an air-gapped side: both files are
 //! append-only, each write is flushed to the medium (`fsync`), and a reader starts at the
@@ -51,8 +52,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod eth;
 mod file;
 pub mod log;
+pub mod netns;
 mod pty;
 mod serial;
 pub mod signal;
@@ -157,6 +160,18 @@ pub enum LinkError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "eth:{iface} needs CAP_NET_RAW to open a raw packet socket: run it as root, or grant \
+         the binary the capability (setcap cap_net_raw+ep PATH)"
+    )]
+    NeedsNetRaw { iface: String },
+    #[error("eth:{iface}: no such network interface (have: {have})")]
+    EthNoInterface { iface: String, have: String },
+    #[error(
+        "eth:{iface}: which appliance port? add ,port=u or ,port=t (a link named {name:?} \
+         has no default; `untrusted` is U, `trusted` is T)"
+    )]
+    EthPort { iface: String, name: String },
     #[error("creating a pseudo-terminal: {0}")]
     Pty(#[from] nix::Error),
     #[error("the link is down (no peer connected)")]
@@ -330,6 +345,15 @@ impl Link {
             }
             (LinkSpec::Serial(path), _) => serial::run(path.clone(), plumbing, options),
             (LinkSpec::File(path), role) => file::run(path, role, plumbing, options).await?,
+            (LinkSpec::Eth(_), Role::Appliance) => {
+                return Err(LinkError::Role {
+                    spec: spec.clone(),
+                    role,
+                    why: "the Ethernet appliance bridges TAP interfaces itself \
+                          (coldgate-appliance --board colorlight)",
+                })
+            }
+            (LinkSpec::Eth(eth), Role::Peer) => eth::run(eth, plumbing, options)?,
         };
         Ok(Link {
             spec: spec.clone(),

@@ -1,8 +1,10 @@
-//! The textual form of a link: `tcp:HOST:PORT`, `pty`, `serial:PATH`, `file:PATH`.
+//! The textual form of a link: `tcp:HOST:PORT`, `pty`, `serial:PATH`, `file:PATH`, `eth:IFACE`.
 
 use core::fmt;
 use core::str::FromStr;
 use std::path::PathBuf;
+
+use crate::eth::EthSpec;
 
 /// Which medium a link uses and where.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -17,12 +19,14 @@ pub enum LinkSpec {
     /// Append-only files `PATH.in` (towards the appliance) and `PATH.out` (from it), for frames
     /// carried on removable media to an air-gapped side.
     File(PathBuf),
+    /// Raw Ethernet on a network interface, towards one port of the Ethernet appliance.
+    Eth(EthSpec),
 }
 
 /// Why a string is not a link.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
-    #[error("{0:?}: expected tcp:HOST:PORT, pty, serial:PATH or file:PATH")]
+    #[error("{0:?}: expected tcp:HOST:PORT, pty, serial:PATH, file:PATH or eth:IFACE")]
     UnknownKind(String),
     #[error("{0:?}: tcp needs HOST:PORT")]
     TcpAddress(String),
@@ -30,6 +34,12 @@ pub enum SpecError {
     TcpPort(String),
     #[error("{kind}: the path is empty")]
     EmptyPath { kind: &'static str },
+    #[error("{0:?}: eth needs an interface name (1 to 15 characters, no '/' or spaces)")]
+    EthInterface(String),
+    #[error("{0:?}: eth options are port=u|t, local=MAC, peer=MAC")]
+    EthOption(String),
+    #[error("{0:?}: a MAC address is six hex pairs, like 02:c0:1d:00:00:01")]
+    Mac(String),
 }
 
 impl LinkSpec {
@@ -49,6 +59,7 @@ impl LinkSpec {
             LinkSpec::Pty => "pty",
             LinkSpec::Serial(_) => "serial",
             LinkSpec::File(_) => "file",
+            LinkSpec::Eth(_) => "eth",
         }
     }
 }
@@ -89,6 +100,7 @@ impl FromStr for LinkSpec {
             }),
             "serial" => Ok(LinkSpec::Serial(PathBuf::from(rest))),
             "file" => Ok(LinkSpec::File(PathBuf::from(rest))),
+            "eth" => Ok(LinkSpec::Eth(EthSpec::parse(rest)?)),
             _ => Err(SpecError::UnknownKind(s.to_string())),
         }
     }
@@ -103,6 +115,7 @@ impl fmt::Display for LinkSpec {
             LinkSpec::Pty => f.write_str("pty"),
             LinkSpec::Serial(p) => write!(f, "serial:{}", p.display()),
             LinkSpec::File(p) => write!(f, "file:{}", p.display()),
+            LinkSpec::Eth(e) => e.fmt(f),
         }
     }
 }
@@ -146,6 +159,8 @@ mod tests {
             "pty",
             "serial:/dev/ttyUSB0",
             "file:a/b",
+            "eth:veth0",
+            "eth:tapu,port=u,local=02:c0:1d:00:01:01,peer=02:c0:1d:00:00:01",
         ] {
             let spec: LinkSpec = s.parse().expect("valid");
             assert_eq!(spec.to_string(), s);
