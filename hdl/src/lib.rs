@@ -14,6 +14,7 @@
 
 pub mod board;
 pub mod crc;
+pub mod ecp5;
 pub mod fifo;
 pub mod flow;
 pub mod harness;
@@ -21,6 +22,7 @@ pub mod lane;
 pub mod merge;
 pub mod pair;
 pub mod queue;
+pub mod rgmii;
 pub mod rules;
 pub mod sim;
 pub mod uart;
