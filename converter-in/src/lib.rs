@@ -11,14 +11,19 @@
 //! cannot forge a tag, and the verifier and the wallet refuse whatever it alters or replays.
 //! [`hostile`] makes it misbehave on purpose, for tests and the demo.
 //!
-//! * [`gateway::Gateway`]: link side (pending calls keyed by client id and counter);
-//! * [`server`]: HTTP side ([`server::Limits`], [`server::dispatch`], [`server::serve`]);
+//! * [`gateway::Gateway`]: link side: pacing to the verifier's token bucket, several links
+//!   with failover, pending calls keyed by client id and counter;
+//! * [`server`]: HTTP side, the hardened front door ([`server::Limits`], [`server::dispatch`],
+//!   [`server::serve`]); [`auth`]: optional HTTP Basic authentication;
+//! * [`metrics`]: what it tells Prometheus;
 //! * [`rpc`]: the JSON-RPC vocabulary and a strict HTTP client that converter-out and the
 //!   client reuse.
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod gateway;
 pub mod hostile;
+pub mod metrics;
 pub mod rpc;
 pub mod server;

@@ -52,11 +52,15 @@ pub const DROPPED: i64 = -32002;
 /// No answer came back within the call time limit. The request may still have been executed:
 /// ask again with a new counter (`paymentstatus` for a payment that was held).
 pub const TIMEOUT: i64 = -32003;
-/// The link to the appliance is down; nothing was sent.
+/// No link to an appliance is up (`data.sent` is false: nothing was sent), or the call's link
+/// was lost while it waited (`data.sent` is true: the request may have reached the wallet, so
+/// recover its outcome with a new counter, e.g. `paymentstatus`). Either way it comes at once,
+/// not after the call time limit.
 pub const LINK_DOWN: i64 = -32004;
 /// A call with the same client id and counter is already waiting for its answer.
 pub const IN_FLIGHT: i64 = -32005;
-/// Too many calls are waiting for answers; try again later.
+/// The queue of calls waiting for the verifier's rate limit (or for answers) is full; nothing
+/// was sent. Try again later.
 pub const OVERLOADED: i64 = -32006;
 
 /// A JSON-RPC method of coldgate.

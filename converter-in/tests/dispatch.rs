@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use coldgate_converter_in::gateway::Gateway;
-use coldgate_converter_in::hostile::Hostile;
+use coldgate_converter_in::gateway::{Gateway, GatewayConfig};
+use coldgate_converter_in::metrics::Metrics;
 use coldgate_converter_in::rpc;
 use coldgate_converter_in::server::{dispatch, Limits};
 use coldgate_link::{FrameLink, Link, LinkOptions, LinkSpec, Role};
@@ -25,7 +25,15 @@ fn runtime_and_gateway() -> (tokio::runtime::Runtime, Arc<Gateway>) {
         let link = Link::open(&spec, Role::Peer, LinkOptions::named("nowhere"))
             .await
             .expect("link");
-        Gateway::start(FrameLink::new(link), 16, Hostile::Off)
+        let config = GatewayConfig {
+            max_pending: 16,
+            ..GatewayConfig::default()
+        };
+        Gateway::start(
+            vec![FrameLink::new(link)],
+            config,
+            Arc::new(Metrics::default()),
+        )
     });
     (rt, gateway)
 }
@@ -44,6 +52,10 @@ fn check_response(r: &Value) -> Result<(), TestCaseError> {
     let code = r["error"]["code"].as_i64();
     prop_assert!(code.is_some_and(|c| CODES.contains(&c)), "{}", r);
     Ok(())
+}
+
+fn parsed(text: &str) -> Result<Value, TestCaseError> {
+    serde_json::from_str(text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -105,7 +117,8 @@ proptest! {
         let (rt, g) = runtime_and_gateway();
         let answer = rt.block_on(dispatch(&g, &Limits::default(), &body));
         // Bytes that happen to be JSON may hold only notifications; anything else is answered.
-        if let Some(v) = answer {
+        if let Some(text) = answer {
+            let v = parsed(&text)?;
             match &v {
                 Value::Array(rs) => for r in rs { check_response(r)?; },
                 r => check_response(r)?,
@@ -117,7 +130,8 @@ proptest! {
     fn arbitrary_json_gets_json_rpc_answers(v in json_value()) {
         let (rt, g) = runtime_and_gateway();
         let body = v.to_string();
-        if let Some(a) = rt.block_on(dispatch(&g, &Limits::default(), body.as_bytes())) {
+        if let Some(text) = rt.block_on(dispatch(&g, &Limits::default(), body.as_bytes())) {
+            let a = parsed(&text)?;
             match &a {
                 Value::Array(rs) => for r in rs { check_response(r)?; },
                 r => check_response(r)?,
@@ -128,10 +142,44 @@ proptest! {
     #[test]
     fn tampered_frames_are_invalid_params_or_still_valid(call in tampered_call()) {
         let (rt, g) = runtime_and_gateway();
-        let a = rt.block_on(dispatch(&g, &Limits::default(), call.to_string().as_bytes()))
+        let text = rt.block_on(dispatch(&g, &Limits::default(), call.to_string().as_bytes()))
             .expect("a call with an id is answered");
+        let a = parsed(&text)?;
         check_response(&a)?;
         let code = a["error"]["code"].as_i64();
         prop_assert!(code == Some(rpc::INVALID_PARAMS) || code == Some(rpc::LINK_DOWN), "{}", a);
+    }
+}
+
+/// An id as a client may write it: integers beyond 64 bits, negative, fractional, exponents,
+/// strings with escapes.
+fn id_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u128>().prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        (any::<i32>(), 0u32..1_000_000).prop_map(|(a, b)| format!("{a}.{b:06}")),
+        (1u32..999, -300i32..300).prop_map(|(a, e)| format!("{a}e{e}")),
+        "[a-z0-9 ]{0,12}".prop_map(|s| format!("\"{s}\\u00e9\\n\"")),
+        Just("18446744073709551617".to_string()),
+        Just("null".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Issue 13: 18446744073709551617 came back as 1.8446744073709552e+19.
+    #[test]
+    fn ids_are_echoed_byte_for_byte(id in id_text(), batch in any::<bool>()) {
+        let (rt, g) = runtime_and_gateway();
+        let call = format!(
+            r#"{{"jsonrpc": "2.0", "id": {id}, "method": "getnewkey", "params": {}}}"#,
+            to_json(&Frame::sealed(2, 9, Body::NewKey, &SECRET).expect("frame"))
+        );
+        let body = if batch { format!("[{call}, {call}]") } else { call };
+        let text = rt.block_on(dispatch(&g, &Limits::default(), body.as_bytes()))
+            .expect("answered");
+        let needle = format!(r#""id":{id},"#);
+        prop_assert_eq!(text.matches(&needle).count(), if batch { 2 } else { 1 }, "{}", text);
     }
 }

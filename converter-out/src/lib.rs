@@ -6,18 +6,25 @@
 //! same client id and counter, and writes that frame back to the appliance, whose response
 //! lane checks it on its way to the client.
 //!
-//! Requests are handled one at a time, in arrival order, so the wallet sees each client's
-//! counters in the order the client sent them. A request the wallet does not answer in time,
+//! One client's requests are handled one after another, in arrival order, so the wallet sees
+//! each client's counters in the order the client sent them; different clients' requests run
+//! concurrently, at most [`Config::max_in_flight`] at once. It may serve several links (one
+//! per appliance); each answer goes back on the link its request came from. A request the
+//! wallet does not answer in time,
 //! or answers with something that is not a frame, gets no answer frame: converter-out cannot
 //! tag one, and the client's call times out. NOTICEs from the response lane (the verifier
 //! dropped one of our answers) and anything else it cannot map are logged.
 
 #![forbid(unsafe_code)]
 
-use std::time::Duration;
+pub mod metrics;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use coldgate_converter_in::rpc::{self, CallError, Endpoint, Method};
-use coldgate_link::{FrameEvent, FrameLink};
+use coldgate_link::{FrameEvent, FrameLink, LinkWriter};
 use coldgate_spec::codec::{Body, Frame, Wire};
 use coldgate_spec::json::{from_json, to_json};
 
@@ -86,10 +93,102 @@ pub async fn answer(
         .map_err(|e| Unanswered::Encode(e.to_string()))
 }
 
-/// Serves the trusted link until it stops.
-pub async fn run(mut link: FrameLink, wallet: Endpoint, timeout: Duration) {
+/// How converter-out calls the wallet.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub wallet: Endpoint,
+    /// Longest wait for one wallet call.
+    pub timeout: Duration,
+    /// Wallet calls in flight at once (one client's calls are never concurrent).
+    pub max_in_flight: usize,
+}
+
+/// Keeps each client's requests in order while different clients run concurrently: every
+/// request waits for the one before it from the same client.
+#[derive(Default)]
+struct Chains {
+    /// Per client: the sequence number of its latest request and a receiver that resolves
+    /// when that request is done.
+    tails: HashMap<u32, (u64, tokio::sync::watch::Receiver<bool>)>,
+    next: u64,
+}
+
+/// Shared by every link's reader.
+struct Dispatcher {
+    config: Config,
+    chains: Mutex<Chains>,
+    slots: Arc<tokio::sync::Semaphore>,
+    metrics: Arc<metrics::Metrics>,
+    id: std::sync::atomic::AtomicU64,
+}
+
+impl Dispatcher {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Chains> {
+        self.chains.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Joins the client's chain: the previous request's "done" signal, this one's sender,
+    /// and its sequence number.
+    fn join(
+        &self,
+        client: u32,
+    ) -> (
+        Option<tokio::sync::watch::Receiver<bool>>,
+        tokio::sync::watch::Sender<bool>,
+        u64,
+    ) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut c = self.lock();
+        c.next += 1;
+        let seq = c.next;
+        let prev = c.tails.insert(client, (seq, rx)).map(|(_, r)| r);
+        (prev, tx, seq)
+    }
+
+    /// Forgets the client's chain when this request was its last one.
+    fn leave(&self, client: u32, seq: u64) {
+        let mut c = self.lock();
+        if c.tails.get(&client).is_some_and(|(s, _)| *s == seq) {
+            c.tails.remove(&client);
+        }
+    }
+}
+
+/// Serves one trusted link until it stops (the single-link form of [`serve`]).
+pub async fn run(link: FrameLink, wallet: Endpoint, timeout: Duration) {
+    let config = Config {
+        wallet,
+        timeout,
+        max_in_flight: 64,
+    };
+    serve(vec![link], config, Arc::new(metrics::Metrics::default())).await
+}
+
+/// Serves every trusted link until all have stopped.
+pub async fn serve(links: Vec<FrameLink>, config: Config, metrics: Arc<metrics::Metrics>) {
+    let d = Arc::new(Dispatcher {
+        slots: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
+        config,
+        chains: Mutex::new(Chains::default()),
+        metrics,
+        id: std::sync::atomic::AtomicU64::new(0),
+    });
+    let mut readers = tokio::task::JoinSet::new();
+    for link in links {
+        readers.spawn(read_link(link, Arc::clone(&d)));
+    }
+    while readers.join_next().await.is_some() {}
+}
+
+async fn read_link(mut link: FrameLink, d: Arc<Dispatcher>) {
     let writer = link.writer();
-    let mut id = 0u64;
+    let name = link.link().spec().to_string();
+    let up = d
+        .metrics
+        .link_up
+        .get_or_create(&d.metrics.link(&name))
+        .clone();
+    up.set(0);
     while let Some(ev) = link.recv().await {
         let wire = match ev {
             FrameEvent::Frame(w) => w,
@@ -98,11 +197,13 @@ pub async fn run(mut link: FrameLink, wallet: Endpoint, timeout: Duration) {
                 continue;
             }
             FrameEvent::Up { peer } => {
-                tracing::info!(%peer, "connected to the appliance");
+                up.set(1);
+                tracing::info!(link = %name, %peer, "connected to the appliance");
                 continue;
             }
             FrameEvent::Down { reason } => {
-                tracing::warn!(%reason, "lost the appliance; reconnecting");
+                up.set(0);
+                tracing::warn!(link = %name, %reason, "lost the appliance; reconnecting");
                 continue;
             }
         };
@@ -114,6 +215,7 @@ pub async fn run(mut link: FrameLink, wallet: Endpoint, timeout: Duration) {
             }
         };
         if let Body::Notice(n) = frame.body {
+            d.metrics.notices.inc();
             tracing::warn!(
                 client_id = frame.client_id,
                 counter = frame.counter,
@@ -132,37 +234,65 @@ pub async fn run(mut link: FrameLink, wallet: Endpoint, timeout: Duration) {
             hop = "verifier -> converter-out",
             "verified request frame received"
         );
-        id = id.wrapping_add(1);
-        match answer(&frame, &wallet, id, timeout).await {
-            Ok(answer) => {
-                let t = coldgate_spec::MsgType::from_u8(
-                    answer[coldgate_spec::field::header::MSG_TYPE.start],
-                )
-                .map(|t| t.name())
-                .unwrap_or("-");
-                match writer.write_frame(&answer).await {
-                    Ok(()) => tracing::info!(
-                        client_id = frame.client_id,
-                        counter = frame.counter,
-                        r#type = t,
-                        hop = "converter-out -> verifier",
-                        "answer frame sent"
-                    ),
-                    Err(e) => tracing::error!(
-                        client_id = frame.client_id,
-                        counter = frame.counter,
-                        error = %e,
-                        "answer lost: the link is down"
-                    ),
-                }
+        // Taken here, in arrival order, so the head of every client's chain holds a slot.
+        let Ok(slot) = Arc::clone(&d.slots).acquire_owned().await else {
+            return;
+        };
+        let (prev, done, seq) = d.join(frame.client_id);
+        let (d2, writer) = (Arc::clone(&d), writer.clone());
+        tokio::spawn(async move {
+            if let Some(mut prev) = prev {
+                // Resolves when the previous request finishes (or its task is gone).
+                let _ = prev.wait_for(|done| *done).await;
             }
-            Err(e) => tracing::error!(
-                client_id = frame.client_id,
-                counter = frame.counter,
-                error = %e,
-                "no answer frame for this request"
-            ),
-        }
+            d2.metrics.in_flight.inc();
+            handle(&d2, &frame, &writer).await;
+            d2.metrics.in_flight.dec();
+            let _ = done.send(true);
+            d2.leave(frame.client_id, seq);
+            drop(slot);
+        });
     }
-    tracing::error!("the appliance link stopped");
+    up.set(0);
+    tracing::error!(link = %name, "the appliance link stopped");
+}
+
+/// Calls the wallet for one verified request and writes its answer frame back.
+async fn handle(d: &Dispatcher, frame: &Frame, writer: &LinkWriter) {
+    let id = d.id.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let started = Instant::now();
+    let method = Method::for_type(frame.body.msg_type()).map_or("-", Method::name);
+    let result = answer(frame, &d.config.wallet, id, d.config.timeout).await;
+    d.metrics
+        .observe(method, started.elapsed(), result.as_ref().err());
+    match result {
+        Ok(answer) => {
+            let t = coldgate_spec::MsgType::from_u8(
+                answer[coldgate_spec::field::header::MSG_TYPE.start],
+            )
+            .map(|t| t.name())
+            .unwrap_or("-");
+            match writer.write_frame(&answer).await {
+                Ok(()) => tracing::info!(
+                    client_id = frame.client_id,
+                    counter = frame.counter,
+                    r#type = t,
+                    hop = "converter-out -> verifier",
+                    "answer frame sent"
+                ),
+                Err(e) => tracing::error!(
+                    client_id = frame.client_id,
+                    counter = frame.counter,
+                    error = %e,
+                    "answer lost: the link is down"
+                ),
+            }
+        }
+        Err(e) => tracing::error!(
+            client_id = frame.client_id,
+            counter = frame.counter,
+            error = %e,
+            "no answer frame for this request"
+        ),
+    }
 }
