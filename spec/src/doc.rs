@@ -1,4 +1,8 @@
-//! FRAME.md, rendered from the field table (a test keeps the committed file in step).
+//! FRAME.md, rendered from the field table, the constants and the golden model (a test keeps
+//! the committed file in step). One function per section; the verifier's behaviour is in
+//! [`verifier`], the Ethernet layer's in `crate::eth`.
+
+mod verifier;
 
 use std::fmt::Write;
 
@@ -55,8 +59,8 @@ pub fn frame_md() -> String {
          Every frame, in both directions, is exactly **{FRAME_LEN} bytes**. Integers are \
          big-endian except the CRC trailer, which is little-endian so that the CRC register \
          after a whole valid frame equals the constant residue `0x{:08x}`.\n\n\
-         - CRC: CRC-32/ISO-HDLC (width 32, poly 0x04c11db7, init 0xffffffff, refin, refout, \
-         xorout 0xffffffff, check `0x{:08x}`).\n\
+         - CRC: CRC-32/ISO-HDLC (check `0x{:08x}`; parameters and residue under *CRC* \
+         below).\n\
          - Tag: HMAC-SHA256 over bytes `0..{}` with the secret shared by the client and the \
          wallet only. Responses are tagged by the wallet with the same client's secret. NOTICE \
          frames come from the verifier, which holds no secret: their tag is zero.\n\
@@ -107,10 +111,6 @@ pub fn frame_md() -> String {
     set_table(&mut out, "lane", &rows!(LaneId));
     out.push_str(&crate::eth::frame_md_section());
     out.push('\n');
-    out.push_str(
-        "## Verifier behaviour\n\nSee the module documentation of `spec/src/golden.rs`: \
-         hunting, per-byte rules with early drop, CRC residue, token bucket, NOTICE contents and \
-         where hunting resumes after a drop.\n",
-    );
+    out.push_str(&verifier::sections());
     out
 }

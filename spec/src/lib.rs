@@ -7,6 +7,8 @@
 //! * [`golden`]: the software model of a verifier lane that the logic must match byte for byte;
 //! * [`config`]: ceilings and parameters of the verifier;
 //! * [`eth`]: the network appliance's Ethernet layer (EtherType, MACs, FCS) and its golden model;
+//! * [`replay`]: both golden lanes over whole streams with ticks placed by byte or clock
+//!   (`coldgate-spec golden`);
 //! * [`doc`] and [`vectors`]: FRAME.md and the shared test vectors, generated from the table.
 
 pub mod auth;
@@ -19,6 +21,7 @@ pub mod field;
 pub mod golden;
 pub mod json;
 pub mod message;
+pub mod replay;
 pub mod vectors;
 
 pub use codec::{Body, DecodeError, EncodeError, Frame, Notice, Payment, Wire};
