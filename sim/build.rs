@@ -68,7 +68,10 @@ fn main() {
     let board_v = out.join("coldgate_board.v");
     fs::write(&board_v, coldgate_hdl::board_verilog(DEFAULT_BAUD)).expect("write coldgate_board.v");
     let board = verilate(&out, "coldgate_board", "Vcoldgate_board", true, &board_v);
-    let models = [plain, traced, board];
+    let eth_v = out.join("coldgate_eth.v");
+    fs::write(&eth_v, coldgate_hdl::eth_verilog()).expect("write coldgate_eth.v");
+    let eth = verilate(&out, "coldgate_eth", "Vcoldgate_eth", false, &eth_v);
+    let models = [plain, traced, board, eth];
 
     fs::write(out.join("cg_ports.h"), ports_header()).expect("write cg_ports.h");
 
@@ -96,7 +99,8 @@ fn main() {
     let mut fast = base();
     fast.opt_level(2)
         .files(&shims)
-        .file(manifest.join("csrc/board_shim.cpp"));
+        .file(manifest.join("csrc/board_shim.cpp"))
+        .file(manifest.join("csrc/eth_shim.cpp"));
     for m in &models {
         fast.include(&m.dir).files(&m.fast);
     }
@@ -201,6 +205,14 @@ fn ports_header() -> String {
     for lane in ["req", "resp"] {
         for name in COUNTER_NAMES {
             let _ = write!(h, " X({lane}_count_{name})");
+        }
+    }
+    h.push('\n');
+    // coldgate_eth: the lane counters as above, then each port's Ethernet counters.
+    h.push_str("#define CG_ETH_COUNTERS(X) CG_COUNTERS(X)");
+    for port in coldgate_spec::eth::EthPort::BOTH {
+        for name in coldgate_spec::eth::COUNTER_NAMES {
+            let _ = write!(h, " X({}_eth_count_{name})", port.name());
         }
     }
     h.push('\n');

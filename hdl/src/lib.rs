@@ -2,6 +2,7 @@
 //!
 //! * [`lane`]: one verifier lane (the golden model in logic, one byte per clock);
 //! * [`pair`]: the core `coldgate_pair`: both lanes and the frame-atomic output merges;
+//! * [`eth`]: the Ethernet layer at GMII level and `coldgate_eth`, the pair between two ports;
 //! * [`board`]: the Alchitry Cu top `coldgate_board` with its two UARTs;
 //! * [`harness`]: the core's pin contract, and a stream driver for any way of running it;
 //! * [`sim`]: rust-hdl's simulator behind that contract;
@@ -14,6 +15,7 @@
 
 pub mod board;
 pub mod crc;
+pub mod eth;
 pub mod ecp5;
 pub mod fifo;
 pub mod flow;
@@ -30,4 +32,4 @@ pub mod uart;
 pub use sim::RustHdlPair;
 pub mod verilog;
 
-pub use verilog::{board_verilog, pair_verilog, try_board_verilog};
+pub use verilog::{board_verilog, eth_verilog, pair_verilog, try_board_verilog};

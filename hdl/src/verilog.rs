@@ -6,6 +6,8 @@ use crate::pair::ColdgatePair;
 
 /// Name of the core module (the harness's contract).
 pub const PAIR_MODULE: &str = "coldgate_pair";
+/// Name of the Ethernet top (the pair between two GMII ports).
+pub const ETH_MODULE: &str = "coldgate_eth";
 /// Name of the board top module.
 pub const BOARD_MODULE: &str = "coldgate_board";
 
@@ -29,6 +31,13 @@ pub fn pair_verilog() -> String {
     let mut uut = ColdgatePair::new();
     uut.connect_all();
     generate(&uut, PAIR_MODULE)
+}
+
+/// The Ethernet top, module `coldgate_eth`, ports as in [`crate::eth::top::ColdgateEth`].
+pub fn eth_verilog() -> String {
+    let mut uut = crate::eth::top::ColdgateEth::new();
+    uut.connect_all();
+    generate(&uut, ETH_MODULE)
 }
 
 /// The board top, module `coldgate_board`, for `baud` on its UARTs (see [`crate::board`]).

@@ -364,3 +364,89 @@ impl Drop for BoardModel {
         unsafe { cg_board_free(self.handle) };
     }
 }
+/// Counters of `coldgate_eth`: both lanes' (as [`N_COUNTERS`]), then each port's Ethernet
+/// counters in `coldgate_spec::eth::COUNTER_NAMES` order, port U first.
+pub const N_ETH_COUNTERS: usize = N_COUNTERS + 2 * coldgate_spec::eth::COUNTER_NAMES.len();
+
+extern "C" {
+    fn cg_eth_new(reset_cycles: u32) -> *mut c_void;
+    fn cg_eth_free(handle: *mut c_void);
+    fn cg_eth_run(
+        handle: *mut c_void,
+        n: usize,
+        u_rx: *const u16,
+        t_rx: *const u16,
+        tick: *const u8,
+        u_tx: *mut u16,
+        t_tx: *mut u16,
+    );
+    fn cg_eth_counters(handle: *mut c_void, out: *mut u32);
+}
+
+/// One Verilated `coldgate_eth`, driven clock by clock at GMII level. A GMII byte is a
+/// `u16`: bit 8 is rx_dv / tx_en, bits 7..0 the byte. Not `Send`.
+pub struct EthModel {
+    handle: *mut c_void,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl EthModel {
+    /// A fresh model after `reset_cycles` clocks of reset. `None` if it could not be made.
+    pub fn new(reset_cycles: u32) -> Option<EthModel> {
+        // SAFETY: no pointers are passed; null comes back on failure and is checked.
+        let handle = unsafe { cg_eth_new(reset_cycles) };
+        (!handle.is_null()).then_some(EthModel {
+            handle,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// One clock per entry of `u_rx` / `t_rx`, with `tick` per clock when given; the
+    /// transmit pins per clock go to `u_tx` / `t_tx` (resized). `None` when the input lengths
+    /// differ.
+    pub fn run(
+        &mut self,
+        u_rx: &[u16],
+        t_rx: &[u16],
+        tick: Option<&[u8]>,
+        u_tx: &mut Vec<u16>,
+        t_tx: &mut Vec<u16>,
+    ) -> Option<()> {
+        let n = u_rx.len();
+        if t_rx.len() != n || tick.is_some_and(|t| t.len() != n) {
+            return None;
+        }
+        u_tx.resize(n, 0);
+        t_tx.resize(n, 0);
+        // SAFETY: `handle` is a live model owned by `self`; every input slice holds `n`
+        // entries (checked above) and both outputs were resized to `n`; the shim touches
+        // exactly indices below `n`.
+        unsafe {
+            cg_eth_run(
+                self.handle,
+                n,
+                u_rx.as_ptr(),
+                t_rx.as_ptr(),
+                tick.map_or(std::ptr::null(), <[u8]>::as_ptr),
+                u_tx.as_mut_ptr(),
+                t_tx.as_mut_ptr(),
+            )
+        };
+        Some(())
+    }
+
+    pub fn counters(&self) -> [u32; N_ETH_COUNTERS] {
+        let mut c = [0u32; N_ETH_COUNTERS];
+        // SAFETY: `handle` is live; the shim writes exactly N_ETH_COUNTERS words, the
+        // length of CG_ETH_COUNTERS that build.rs generates from the same lists.
+        unsafe { cg_eth_counters(self.handle, c.as_mut_ptr()) };
+        c
+    }
+}
+
+impl Drop for EthModel {
+    fn drop(&mut self) {
+        // SAFETY: `handle` came from `cg_eth_new`, is non-null and is freed exactly once here.
+        unsafe { cg_eth_free(self.handle) };
+    }
+}

@@ -12,7 +12,8 @@
 //! * [`ClockedBackend`] drives any `coldgate_hdl::harness::PairClock` with the same cycle
 //!   schedule as the C++ batch loop ([`Schedule`]: idle insertion, backpressure, tick settle);
 //! * [`verilator::BoardModel`]: the board top with its UARTs, pin by pin;
-//! * [`appliance`]: what `coldgate-appliance` runs.
+//! * [`appliance`]: what `coldgate-appliance` runs;
+//! * [`eth::EthTop`]: the Ethernet top `coldgate_eth` at GMII level, clock by clock or batched.
 //!
 //! ```text
 //! coldgate-appliance --backend verilator --untrusted tcp:127.0.0.1:7101 --trusted pty \
@@ -27,6 +28,7 @@ pub mod appliance;
 pub mod backend;
 pub mod board;
 pub mod clocked;
+pub mod eth;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod frames;

@@ -103,7 +103,10 @@ pub const GMII_HZ: u32 = 125_000_000;
 /// Receive slots per port in the logic (each holds one accepted payload).
 pub const RX_SLOTS: usize = 4;
 
-const _: () = assert!(FRAME_LEN >= 46, "no padding: the payload fills the minimum frame");
+const _: () = assert!(
+    FRAME_LEN >= 46,
+    "no padding: the payload fills the minimum frame"
+);
 const _: () = assert!(MAC_FRAME_LEN >= MIN_FRAME && MAC_FRAME_LEN <= MAX_FRAME);
 const _: () = assert!(WIRE_BYTES == 190);
 
@@ -479,10 +482,7 @@ pub mod golden {
         /// Many clocks; `rx[i]` per port, the shorter padded with idle clocks.
         pub fn run(&mut self, u: &[Option<u8>], t: &[Option<u8>]) {
             for k in 0..u.len().max(t.len()) {
-                self.clock([
-                    u.get(k).copied().flatten(),
-                    t.get(k).copied().flatten(),
-                ]);
+                self.clock([u.get(k).copied().flatten(), t.get(k).copied().flatten()]);
             }
         }
 

@@ -1,0 +1,268 @@
+//! Ethernet transmit at GMII level: whole frames from the lane pair, each sent with the
+//! port's preamble, header and a fresh FCS, then the gap.
+
+use std::collections::BTreeMap;
+
+use coldgate_spec::eth::{self, EthPort};
+use coldgate_spec::{checksum, FRAME_LEN};
+use rust_hdl::prelude::*;
+
+use super::SLOT_OFFSET_BITS;
+use crate::crc::CrcByte;
+use crate::lane::COUNTER_BITS;
+
+/// Transmit store address: one slot bit and an offset (two slots).
+pub const TX_ADDR_BITS: usize = 1 + SLOT_OFFSET_BITS;
+/// Width of a position in the frame's schedule (preamble to the end of the gap).
+pub const TPOS_BITS: usize = 8;
+const _: () = assert!(eth::WIRE_BYTES <= 1 << TPOS_BITS);
+/// Preamble, SFD and header: the prefix ROM's bytes.
+const PREFIX_LEN: usize = eth::PREAMBLE_LEN + 1 + eth::HEADER_LEN;
+const _: () = assert!(PREFIX_LEN <= 32);
+
+/// One port's transmitter.
+///
+/// Frames from the lane pair (each exactly `FRAME_LEN` bytes, whole) are stored in one of two
+/// slots before they are sent: a frame goes out on GMII without a pause once it starts, and
+/// the pair's output may pause (its merge switches sources between frames). While one slot
+/// is sent (`WIRE_BYTES` clocks) the other fills (at least `FRAME_LEN` clocks), so back to
+/// back frames leave at line rate.
+///
+/// A frame is a schedule of `WIRE_BYTES` clocks counted by `tpos`: the prefix (preamble,
+/// SFD, destination = peer, source = own MAC, EtherType) from a ROM, the payload from the
+/// slot (the block RAM read one clock ahead), the FCS (complemented CRC register, little
+/// endian; the CRC runs over header and payload), then `MIN_GAP` clocks with `tx_en` low.
+/// After the gap the next waiting frame starts at once. The GMII outputs are registers.
+#[derive(LogicBlock)]
+pub struct EthTx {
+    pub clock: Signal<In, Clock>,
+    /// Synchronous, active high: both slots empty, idle, counter zero.
+    pub reset: Signal<In, Bit>,
+    /// Whole frames from the lane pair.
+    pub in_data: Signal<In, Bits<8>>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    /// GMII transmit.
+    pub tx_en: Signal<Out, Bit>,
+    pub txd: Signal<Out, Bits<8>>,
+    /// Frames sent, wrapping.
+    pub count_sent: Signal<Out, Bits<COUNTER_BITS>>,
+
+    prefix: ROM<Bits<8>, 5>,
+    store: RAM<Bits<8>, TX_ADDR_BITS>,
+    crc_byte: CrcByte,
+
+    wslot: DFF<Bit>,
+    woff: DFF<Bits<SLOT_OFFSET_BITS>>,
+    rslot: DFF<Bit>,
+    /// Stored frames not yet sent (0..=2).
+    count: DFF<Bits<2>>,
+    active: DFF<Bit>,
+    tpos: DFF<Bits<TPOS_BITS>>,
+    crc: DFF<Bits<32>>,
+    tx_en_r: DFF<Bit>,
+    txd_r: DFF<Bits<8>>,
+    c_sent: DFF<Bits<COUNTER_BITS>>,
+
+    last_offset: Constant<Bits<SLOT_OFFSET_BITS>>,
+    full: Constant<Bits<2>>,
+    crc_init: Constant<Bits<32>>,
+    /// Schedule positions: CRC start (first header byte), payload start, FCS start and
+    /// its bytes, end of the FCS, last clock of the gap.
+    t_header: Constant<Bits<TPOS_BITS>>,
+    t_payload: Constant<Bits<TPOS_BITS>>,
+    t_read: Constant<Bits<TPOS_BITS>>,
+    t_fcs: Constant<Bits<TPOS_BITS>>,
+    t_fcs1: Constant<Bits<TPOS_BITS>>,
+    t_fcs2: Constant<Bits<TPOS_BITS>>,
+    t_fcs3: Constant<Bits<TPOS_BITS>>,
+    t_end: Constant<Bits<TPOS_BITS>>,
+    t_last: Constant<Bits<TPOS_BITS>>,
+
+    push: Signal<Local, Bit>,
+    commit: Signal<Local, Bit>,
+    free: Signal<Local, Bit>,
+    next_count: Signal<Local, Bits<2>>,
+    out_byte: Signal<Local, Bits<8>>,
+    fcs: Signal<Local, Bits<32>>,
+    roff: Signal<Local, Bits<TPOS_BITS>>,
+}
+
+impl EthTx {
+    /// The transmitter of `port`, with its header from `coldgate_spec::eth`.
+    pub fn new(port: EthPort) -> EthTx {
+        let prefix: BTreeMap<Bits<5>, Bits<8>> = super::tx_prefix(port)
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| (i.to_bits(), b.to_bits()))
+            .collect();
+        assert_eq!(prefix.len(), PREFIX_LEN);
+        let t = |n: usize| Constant::new(n.to_bits());
+        let fcs = PREFIX_LEN + FRAME_LEN;
+        EthTx {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_data: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            tx_en: Default::default(),
+            txd: Default::default(),
+            count_sent: Default::default(),
+            prefix: ROM::new(prefix),
+            store: Default::default(),
+            crc_byte: Default::default(),
+            wslot: Default::default(),
+            woff: Default::default(),
+            rslot: Default::default(),
+            count: Default::default(),
+            active: Default::default(),
+            tpos: Default::default(),
+            crc: Default::default(),
+            tx_en_r: Default::default(),
+            txd_r: Default::default(),
+            c_sent: Default::default(),
+            last_offset: Constant::new((FRAME_LEN - 1).to_bits()),
+            full: Constant::new(2u32.to_bits()),
+            crc_init: Constant::new(checksum::INIT.to_bits()),
+            t_header: t(eth::PREAMBLE_LEN + 1),
+            t_payload: t(PREFIX_LEN),
+            t_read: t(PREFIX_LEN - 1),
+            t_fcs: t(fcs),
+            t_fcs1: t(fcs + 1),
+            t_fcs2: t(fcs + 2),
+            t_fcs3: t(fcs + 3),
+            t_end: t(fcs + eth::FCS_LEN),
+            t_last: t(eth::WIRE_BYTES - 1),
+            push: Default::default(),
+            commit: Default::default(),
+            free: Default::default(),
+            next_count: Default::default(),
+            out_byte: Default::default(),
+            fcs: Default::default(),
+            roff: Default::default(),
+        }
+    }
+}
+
+impl Logic for EthTx {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.tx_en.next = self.tx_en_r.q.val();
+        self.txd.next = self.txd_r.q.val();
+        self.count_sent.next = self.c_sent.q.val();
+        self.in_ready.next = self.count.q.val() != self.full.val();
+        dff_setup!(
+            self, clock, wslot, woff, rslot, count, active, tpos, crc, tx_en_r, txd_r, c_sent
+        );
+        self.store.read_clock.next = self.clock.val();
+        self.store.write_clock.next = self.clock.val();
+
+        // Fill: one slot per frame, committed at its last byte.
+        self.push.next = self.in_valid.val() & (self.count.q.val() != self.full.val());
+        self.commit.next = self.push.val() & (self.woff.q.val() == self.last_offset.val());
+        self.store.write_address.next = (bit_cast::<TX_ADDR_BITS, 1>(self.wslot.q.val().into())
+            << 8)
+            | bit_cast::<TX_ADDR_BITS, SLOT_OFFSET_BITS>(self.woff.q.val());
+        self.store.write_data.next = self.in_data.val();
+        self.store.write_enable.next = self.push.val();
+        if self.push.val() {
+            self.woff.d.next = self.woff.q.val() + 1;
+        }
+        if self.commit.val() {
+            self.woff.d.next = 0.into();
+            self.wslot.d.next = !self.wslot.q.val();
+        }
+
+        // Send: the byte at `tpos`.
+        self.roff.next = self.tpos.q.val() - self.t_read.val();
+        self.store.read_address.next = (bit_cast::<TX_ADDR_BITS, 1>(self.rslot.q.val().into())
+            << 8)
+            | bit_cast::<TX_ADDR_BITS, SLOT_OFFSET_BITS>(
+                self.roff.val().get_bits::<SLOT_OFFSET_BITS>(0),
+            );
+        self.prefix.address.next = self.tpos.q.val().get_bits::<5>(0);
+        self.fcs.next = !self.crc.q.val();
+        self.out_byte.next = self.fcs.val().get_bits::<8>(24);
+        if self.tpos.q.val() < self.t_payload.val() {
+            self.out_byte.next = self.prefix.data.val();
+        } else if self.tpos.q.val() < self.t_fcs.val() {
+            self.out_byte.next = self.store.read_data.val();
+        } else if self.tpos.q.val() == self.t_fcs.val() {
+            self.out_byte.next = self.fcs.val().get_bits::<8>(0);
+        } else if self.tpos.q.val() == self.t_fcs1.val() {
+            self.out_byte.next = self.fcs.val().get_bits::<8>(8);
+        } else if self.tpos.q.val() == self.t_fcs2.val() {
+            self.out_byte.next = self.fcs.val().get_bits::<8>(16);
+        }
+        self.crc_byte.state.next = self.crc.q.val();
+        self.crc_byte.data.next = self.out_byte.val();
+        self.free.next = false;
+        self.tx_en_r.d.next = false;
+        self.txd_r.d.next = self.out_byte.val();
+        if self.active.q.val() {
+            self.tx_en_r.d.next = self.tpos.q.val() < self.t_end.val();
+            self.tpos.d.next = self.tpos.q.val() + 1;
+            if self.tpos.q.val() < self.t_header.val() {
+                self.crc.d.next = self.crc_init.val();
+            } else if self.tpos.q.val() < self.t_fcs.val() {
+                self.crc.d.next = self.crc_byte.out.val();
+            }
+            if self.tpos.q.val() == self.t_fcs3.val() {
+                self.free.next = true;
+                self.rslot.d.next = !self.rslot.q.val();
+                self.c_sent.d.next = self.c_sent.q.val() + 1;
+            }
+        }
+        self.next_count.next = self.count.q.val();
+        if self.commit.val() & !self.free.val() {
+            self.next_count.next = self.count.q.val() + 1;
+        }
+        if !self.commit.val() & self.free.val() {
+            self.next_count.next = self.count.q.val() - 1;
+        }
+        self.count.d.next = self.next_count.val();
+        // After the gap, the next waiting frame starts at once; an idle port starts one as
+        // soon as it is stored (its gap has passed already).
+        if self.active.q.val() & (self.tpos.q.val() == self.t_last.val()) {
+            self.tpos.d.next = 0.into();
+            self.active.d.next = self.next_count.val().any();
+        }
+        if !self.active.q.val() & self.count.q.val().any() {
+            self.tpos.d.next = 0.into();
+            self.active.d.next = true;
+        }
+
+        if self.reset.val() {
+            self.wslot.d.next = false;
+            self.woff.d.next = 0.into();
+            self.rslot.d.next = false;
+            self.count.d.next = 0.into();
+            self.active.d.next = false;
+            self.tpos.d.next = 0.into();
+            self.tx_en_r.d.next = false;
+            self.c_sent.d.next = 0.into();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eth_tx_checks_and_validates() {
+        for port in EthPort::BOTH {
+            let mut uut = EthTx::new(port);
+            uut.clock.connect();
+            uut.reset.connect();
+            uut.in_data.connect();
+            uut.in_valid.connect();
+            uut.connect_all();
+            check_all(&uut).unwrap();
+            let name = format!("coldgate_eth_tx_{}_{}", port.name(), std::process::id());
+            let r = yosys_validate(&name, &generate_verilog(&uut));
+            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&name));
+            r.unwrap();
+        }
+    }
+}
