@@ -36,6 +36,9 @@ pub enum DemoLink {
     Tcp,
     Pty,
     File,
+    /// Raw Ethernet: the appliance's ports are TAP interfaces in a private network namespace
+    /// the demo makes (root), the converters use `eth:` links on them.
+    Eth,
 }
 
 /// How to run the demo.
@@ -74,6 +77,10 @@ pub struct DemoReport {
 
 /// The client the demo registers.
 pub const CLIENT_ID: u32 = 1;
+/// The operator the demo registers (the policy asks one approval).
+pub const OPERATOR: &str = "demo-operator";
+/// The demo's network: regtest addresses.
+pub const NETWORK: coldgate_tx::bitcoin::Network = coldgate_tx::bitcoin::Network::Regtest;
 const PASSPHRASE: &str = "coldgate demo passphrase (not a secret)";
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -83,7 +90,8 @@ const HOLD_ABOVE: u64 = 10_000_000;
 
 fn wallet_config(store: &Path) -> String {
     format!(
-        r#"listen = "127.0.0.1:0"
+        r#"network = "regtest"
+listen = "127.0.0.1:0"
 store = "{store}"
 
 [kdf]
@@ -225,6 +233,19 @@ impl Gateway {
                 &secret.display().to_string(),
             ],
         )?;
+        let credential = work.join(format!("operator-{OPERATOR}.credential"));
+        wallet_cmd(
+            &bins,
+            &config,
+            &[
+                "operator",
+                "add",
+                "--name",
+                OPERATOR,
+                "--credential-out",
+                &credential.display().to_string(),
+            ],
+        )?;
         let config_arg = config.display().to_string();
         procs.spawn(
             "wallet",
@@ -238,6 +259,7 @@ impl Gateway {
 
         let endpoints = work.join("appliance.endpoints");
         let (u_spec, t_spec) = match opts.link {
+            DemoLink::Eth => (format!("eth:{TAP_U}"), format!("eth:{TAP_T}")),
             DemoLink::Tcp => ("tcp:127.0.0.1:0".to_string(), "tcp:127.0.0.1:0".to_string()),
             DemoLink::Pty => ("pty".to_string(), "pty".to_string()),
             DemoLink::File => (
@@ -246,22 +268,29 @@ impl Gateway {
             ),
         };
         let endpoints_arg = endpoints.display().to_string();
+        let appliance_args: Vec<&str> = if opts.link == DemoLink::Eth {
+            // Port U also gets a UDP virtual wire: a second station on the untrusted segment,
+            // for hostile bursts (bad FCS, runts) a NIC would never send.
+            vec![
+                "--board", "colorlight", "--backend", backend, "--tap-u", TAP_U, "--tap-t",
+                TAP_T, "--udp-u", "127.0.0.1:0",
+            ]
+        } else {
+            vec!["--backend", backend, "--untrusted", &u_spec, "--trusted", &t_spec]
+        };
         procs.spawn(
             "appliance",
             &bins.appliance,
-            [
-                "--backend",
-                backend,
-                "--untrusted",
-                &u_spec,
-                "--trusted",
-                &t_spec,
-                "--pty-paths",
-                &endpoints_arg,
-            ],
+            appliance_args
+                .into_iter()
+                .chain(["--pty-paths", &endpoints_arg]),
             &[],
         )?;
         let (untrusted, trusted) = if opts.link == DemoLink::File {
+            (u_spec, t_spec)
+        } else if opts.link == DemoLink::Eth {
+            // The TAPs exist once the appliance has written its endpoints.
+            procs.wait_file("appliance", &endpoints, PATIENCE).await?;
             (u_spec, t_spec)
         } else {
             let text = procs.wait_file("appliance", &endpoints, PATIENCE).await?;
@@ -329,6 +358,19 @@ impl Gateway {
         )
     }
 
+    /// The appliance port U's UDP virtual wire (`--link eth` only): one datagram is one burst
+    /// as on the wire, from a second station on the untrusted network.
+    pub fn eth_wire_u(&self) -> Result<std::net::SocketAddr> {
+        let path = self.work.join("appliance.endpoints");
+        let text = std::fs::read_to_string(&path)?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("untrusted udp "))
+            .ok_or_else(|| anyhow!("no udp wire in {}:\n{text}", path.display()))?
+            .trim()
+            .parse()
+            .context("the udp wire's address")
+    }
+
     /// The wallet's configuration file (its policy included).
     pub fn wallet_config(&self) -> PathBuf {
         self.work.join("wallet.toml")
@@ -362,7 +404,13 @@ impl Gateway {
             secret: read_secret(&self.secret_path())?,
             state_path: self.work.join(format!("client-{CLIENT_ID}.state.json")),
             timeout: Duration::from_secs(20),
+            network: NETWORK,
         })?)
+    }
+
+    /// The demo operator's credential file.
+    pub fn operator_credential(&self) -> PathBuf {
+        self.work.join(format!("operator-{OPERATOR}.credential"))
     }
 
     /// The operator approves a held payment with `coldgate-wallet held approve`.
@@ -376,6 +424,10 @@ impl Gateway {
                 &reference.to_string(),
                 "--client",
                 &CLIENT_ID.to_string(),
+                "--operator",
+                OPERATOR,
+                "--credential",
+                &self.operator_credential().display().to_string(),
             ],
         )
     }
@@ -484,7 +536,11 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     }
     std::fs::create_dir_all(&work)?;
     println!("coldgate demo: the gateway on loopback, each part its own process");
-    let result = session(&opts, &work, &backend).await;
+    let result = if opts.link == DemoLink::Eth {
+        in_private_netns(opts.clone(), work.clone(), backend.clone()).await
+    } else {
+        session(&opts, &work, &backend).await
+    };
     match &result {
         Ok(_) if temporary => {
             let _ = std::fs::remove_dir_all(&work);
@@ -493,6 +549,23 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
         Err(_) => eprintln!("logs kept in {}", work.join("logs").display()),
     }
     result
+}
+
+/// The TAP interfaces of `--link eth` (names are per namespace, so fixed ones do not clash).
+pub const TAP_U: &str = "cgu0";
+pub const TAP_T: &str = "cgt0";
+
+/// Runs the session in a new network namespace (needs root; fails otherwise): the TAPs,
+/// every process the demo starts and every frame they send stay inside it, and the namespace
+/// goes away with its last process.
+async fn in_private_netns(opts: DemoOptions, work: PathBuf, backend: String) -> Result<DemoReport> {
+    println!("(in a private network namespace: TAP {TAP_U} = port U, TAP {TAP_T} = port T)");
+    tokio::task::spawn_blocking(move || {
+        coldgate_link::netns::isolated(move || async move { session(&opts, &work, &backend).await })
+    })
+    .await
+    .context("the network namespace's thread")?
+    .context("the Ethernet demo runs in a private network namespace")?
 }
 
 async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoReport> {
@@ -555,7 +628,9 @@ async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoR
         _ => bail!("step 4: expected HELD, got: {}", x.outcome),
     };
     show(&mut g, opts, &x);
-    let cmd = format!("coldgate-wallet held approve {reference} --client {CLIENT_ID}");
+    let cmd = format!(
+        "coldgate-wallet held approve {reference} --client {CLIENT_ID} --operator {OPERATOR} --credential FILE"
+    );
     let said = g.approve(reference)?;
     println!("  operator: {cmd}\n    -> {said}");
     let y = client.status(reference).await?;

@@ -20,4 +20,4 @@ pub mod procs;
 pub mod session;
 pub mod state;
 
-pub use session::{read_secret, Client, ClientConfig, ClientError, Exchange, Outcome};
+pub use session::{read_secret, Client, ClientConfig, ClientError, Exchange, KeyInfo, Outcome};

@@ -15,7 +15,10 @@ use coldgate_spec::auth::Secret;
 use coldgate_spec::codec::{Body, Frame, Notice, Payment};
 use coldgate_spec::json::{from_json, to_json};
 use coldgate_spec::RejectReason;
-use coldgate_tx::bitcoin::Transaction;
+use coldgate_tx::bitcoin::key::XOnlyPublicKey;
+use coldgate_tx::bitcoin::psbt::Psbt;
+use coldgate_tx::bitcoin::{Network, Transaction};
+use coldgate_tx::psbt::PsbtError;
 
 use crate::state::{State, StateError};
 
@@ -38,6 +41,43 @@ pub enum ClientError {
     UnknownReference(u64),
     #[error("request does not encode: {0}")]
     Encode(String),
+    #[error("PSBT refused: {0}")]
+    Psbt(#[from] PsbtError),
+}
+
+/// What a person needs of a key: its address on the client's network (where coins are sent)
+/// and the `tr(KEY)` descriptor a watch-only wallet imports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub key_id: u32,
+    /// The internal key (what the wallet's frames carry).
+    pub internal: XOnlyPublicKey,
+    /// The bech32m P2TR address of the BIP-86 tweaked output key.
+    pub address: String,
+    /// `tr(<internal key>)#checksum`.
+    pub descriptor: String,
+}
+
+impl KeyInfo {
+    pub fn new(key_id: u32, key: &[u8; 32], network: Network) -> Result<KeyInfo, ClientError> {
+        let internal = coldgate_tx::parse_key(key).map_err(ClientError::BadSignature)?;
+        Ok(KeyInfo {
+            key_id,
+            internal,
+            address: coldgate_tx::address::key_address(&internal, network).to_string(),
+            descriptor: coldgate_tx::address::descriptor(&internal),
+        })
+    }
+}
+
+impl std::fmt::Display for KeyInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "address {}\ndescriptor {}",
+            self.address, self.descriptor
+        )
+    }
 }
 
 /// What the wallet (or the verifier) said, once checked.
@@ -47,11 +87,13 @@ pub enum Outcome {
         key_id: u32,
         key: [u8; 32],
     },
-    /// A verified signature and the complete signed transaction.
+    /// A verified signature and the complete signed transaction. `reference` is the
+    /// payment's ledger entry (an earlier counter when this answers a re-sent payment).
     Signed {
         key_id: u32,
         signature: [u8; 64],
         tx: Transaction,
+        reference: u64,
     },
     Held {
         reference: u64,
@@ -72,9 +114,14 @@ impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Outcome::Key { key_id, key } => write!(f, "key {key_id}: {}", hex::encode(key)),
-            Outcome::Signed { key_id, tx, .. } => write!(
+            Outcome::Signed {
+                key_id,
+                tx,
+                reference,
+                ..
+            } => write!(
                 f,
-                "signed with key {key_id}, signature verified; transaction {}",
+                "signed with key {key_id} (payment {reference}), signature verified; transaction {}",
                 tx.compute_txid()
             ),
             Outcome::Held { reference } => {
@@ -107,6 +154,8 @@ pub struct ClientConfig {
     pub secret: Secret,
     pub state_path: PathBuf,
     pub timeout: Duration,
+    /// The network addresses are shown for and destinations are read in.
+    pub network: Network,
 }
 
 /// Reads a secret file as `coldgate-wallet client add` writes it: 64 hex digits and a newline.
@@ -129,6 +178,7 @@ pub struct Client {
     secret: Secret,
     state: State,
     timeout: Duration,
+    network: Network,
 }
 
 impl Client {
@@ -140,7 +190,49 @@ impl Client {
             secret: c.secret,
             state,
             timeout: c.timeout,
+            network: c.network,
         })
+    }
+
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// Address and descriptor of a key this client was given.
+    pub fn key_info(&self, key_id: u32) -> Result<KeyInfo, ClientError> {
+        let key = self
+            .state
+            .key(key_id)
+            .ok_or(ClientError::UnknownKey(key_id))?;
+        KeyInfo::new(key_id, &key, self.network)
+    }
+
+    /// A destination from an address of this client's network (P2TR only).
+    pub fn destination(&self, address: &str) -> Result<[u8; 32], coldgate_tx::address::AddressError> {
+        coldgate_tx::address::parse_destination(address, self.network)
+    }
+
+    /// Signs a PSBT: it must be the fixed shape spending one of this client's known keys
+    /// (ask with `pubkey` first). On a signature, the PSBT gets `tap_key_sig` and the final
+    /// witness; any other outcome leaves it as it was.
+    pub async fn sign_psbt(&mut self, psbt: &mut Psbt) -> Result<Exchange, ClientError> {
+        let keys: Vec<(u32, XOnlyPublicKey)> = self
+            .state
+            .data()
+            .keys
+            .keys()
+            .filter_map(|&id| {
+                let k = self.state.key(id)?;
+                Some((id, coldgate_tx::parse_key(&k).ok()?))
+            })
+            .collect();
+        let (payment, internal) = coldgate_tx::psbt::payment_from_psbt(psbt, &keys)?;
+        let x = self.sign_payment(payment).await?;
+        if let Outcome::Signed { signature, .. } = &x.outcome {
+            coldgate_tx::psbt::finalize(psbt, &internal, &payment, signature)
+                .map_err(ClientError::BadSignature)?;
+        }
+        Ok(x)
     }
 
     pub fn state(&self) -> &State {
@@ -162,7 +254,8 @@ impl Client {
     }
 
     /// Asks for a payment to be signed (the key is fetched first when not yet known, so the
-    /// signature can be verified).
+    /// signature can be verified). Re-sending a payment whose answer was lost is safe: the
+    /// wallet answers with its recorded outcome and never signs or counts it twice.
     pub async fn sign_payment(&mut self, payment: Payment) -> Result<Exchange, ClientError> {
         if self.state.key(payment.key_id).is_none() {
             let x = self.pubkey(payment.key_id).await?;
@@ -173,7 +266,7 @@ impl Client {
         self.exchange(Body::SignPayment(payment)).await
     }
 
-    /// Asks what became of a held payment.
+    /// Asks what became of a payment (held, or sent and not answered).
     pub async fn status(&mut self, reference: u64) -> Result<Exchange, ClientError> {
         self.exchange(Body::PaymentStatus { reference }).await
     }
@@ -186,6 +279,11 @@ impl Client {
         let counter = self.state.reserve_counter()?;
         let request = Frame::sealed(self.client_id, counter, body, &self.secret)
             .map_err(|e| ClientError::Encode(e.to_string()))?;
+        if let Body::SignPayment(p) = &body {
+            // Kept until the outcome is known, so a lost answer can be asked for by reference
+            // (PAYMENT_STATUS) and its signature still checked against this payment.
+            self.state.remember_held(counter, p)?;
+        }
         let called = rpc::call(
             &self.endpoint,
             method.name(),
@@ -281,15 +379,23 @@ impl Client {
                 self.state.remember_key(key_id, &key)?;
                 Outcome::Key { key_id, key }
             }
-            Body::Signature { key_id, signature } => {
-                let (payment, reference) = match request.body {
-                    Body::SignPayment(p) => (p, None),
-                    Body::PaymentStatus { reference } => (
+            Body::Signature {
+                key_id,
+                signature,
+                reference,
+            } => {
+                let payment = match request.body {
+                    Body::SignPayment(p) => p,
+                    Body::PaymentStatus { reference: asked } => {
+                        if asked != reference {
+                            return Err(ClientError::Forged(format!(
+                                "asked for payment {asked}, got payment {reference}"
+                            )));
+                        }
                         self.state
                             .held(reference)
-                            .ok_or(ClientError::UnknownReference(reference))?,
-                        Some(reference),
-                    ),
+                            .ok_or(ClientError::UnknownReference(reference))?
+                    }
                     _ => return Err(ClientError::Forged("signature for a key request".into())),
                 };
                 if key_id != payment.key_id {
@@ -305,22 +411,36 @@ impl Client {
                 let internal = coldgate_tx::parse_key(&key).map_err(ClientError::BadSignature)?;
                 let tx = coldgate_tx::signed_tx(&internal, &payment, &signature)
                     .map_err(ClientError::BadSignature)?;
-                if let Some(r) = reference {
-                    self.state.forget_held(r)?;
-                }
+                self.state.forget_held(reference)?;
+                self.state.forget_held(request.counter)?;
                 Outcome::Signed {
                     key_id,
                     signature,
                     tx,
+                    reference,
                 }
             }
             Body::Held { reference } => {
                 if let Body::SignPayment(p) = request.body {
                     self.state.remember_held(reference, &p)?;
+                    if reference != request.counter {
+                        self.state.forget_held(request.counter)?;
+                    }
                 }
                 Outcome::Held { reference }
             }
-            Body::Reject { reason } => Outcome::Rejected { reason },
+            Body::Reject { reason } => {
+                // A verdict: the payment is settled (refused or denied), nothing to recover.
+                if matches!(request.body, Body::SignPayment(_)) {
+                    self.state.forget_held(request.counter)?;
+                }
+                if let (Body::PaymentStatus { reference }, RejectReason::Denied) =
+                    (request.body, reason)
+                {
+                    self.state.forget_held(reference)?;
+                }
+                Outcome::Rejected { reason }
+            }
             Body::Notice(notice) => {
                 let field =
                     coldgate_spec::field::fields(Some(notice.lane), request.body.msg_type())

@@ -4,8 +4,10 @@
 //! above the last one it saw, so a repeated counter would make the client unusable (and a
 //! reused counter is what a replay looks like). [`State::reserve_counter`] therefore writes
 //! the *next* counter to disk (temporary file, fsync, rename, fsync of the directory) before it
-//! hands the current one out. A fresh state starts at the current time in microseconds, so even
-//! a lost state file gives counters above the old ones (unless the clock went back).
+//! hands the current one out. Counters never fall behind the clock in microseconds: a fresh
+//! state starts there, and each counter is at least the current time, so even a lost state
+//! file gives counters above the old ones (unless the clock went back), and a wallet restored
+//! from a backup (which refuses counters below the time of the restore) accepts the next one.
 //!
 //! The file is held under an exclusive lock (`flock`) while a [`State`] is open: two processes
 //! sharing a state file would hand out the same counter.
@@ -96,7 +98,8 @@ pub struct StateData {
     /// Public keys the wallet gave this client, by key id (x-only, hex).
     #[serde(default)]
     pub keys: BTreeMap<u32, String>,
-    /// Payments the wallet holds for an operator, by reference.
+    /// Payments whose outcome is not known yet, by reference: held for an operator, or sent
+    /// and not answered (a lost answer is recovered with PAYMENT_STATUS or by re-sending).
     #[serde(default)]
     pub held: BTreeMap<u64, HeldPayment>,
 }
@@ -188,13 +191,14 @@ impl State {
         &self.path
     }
 
-    /// A counter never handed out before, durably.
+    /// A counter never handed out before, durably, and not below the clock in microseconds.
     pub fn reserve_counter(&mut self) -> Result<u64, StateError> {
-        let c = self.data.next_counter;
+        let old = self.data.next_counter;
+        let c = old.max(now_micros());
         let next = c.checked_add(1).ok_or(StateError::CounterExhausted)?;
         self.data.next_counter = next;
         if let Err(e) = self.save() {
-            self.data.next_counter = c;
+            self.data.next_counter = old;
             return Err(e);
         }
         Ok(c)

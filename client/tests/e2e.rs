@@ -397,6 +397,7 @@ async fn client_cli_talks_to_the_gateway() {
             .arg(g.secret_path())
             .arg("--state")
             .arg(&state)
+            .args(["--network", "regtest"])
             .args(args)
             .output()
             .expect("run coldgate client")
@@ -407,7 +408,11 @@ async fn client_cli_talks_to_the_gateway() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("key 2: "));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("key 2: "), "{text}");
+    // The address to fund is the BIP-86 output key's, and the descriptor is checksummed.
+    assert!(text.contains("\naddress bcrt1p"), "{text}");
+    assert!(text.contains("\ndescriptor tr("), "{text}");
 
     let out = cli(&["--json", "pubkey", "--key-id", "2"]);
     assert!(out.status.success());
@@ -415,7 +420,12 @@ async fn client_cli_talks_to_the_gateway() {
     assert_eq!(v["type"], "pubkey");
     assert_eq!(v["key_id"], 2);
 
-    let dest = hex::encode(demo::destination().expect("destination"));
+    let dest = coldgate_tx::address::destination_address(
+        &demo::destination().expect("destination"),
+        demo::NETWORK,
+    )
+    .expect("a point")
+    .to_string();
     let txid = "11".repeat(32);
     let pay = |amount: &str, change: &str| {
         cli(&[

@@ -1,6 +1,7 @@
 //! The wallet's TOML configuration file.
 //!
 //! ```toml
+//! network = "mainnet"              # mainnet, testnet, testnet4, signet or regtest
 //! listen = "127.0.0.1:7300"        # loopback by default: converter-out is the only peer
 //! store = "wallet.db"              # relative paths are relative to this file's directory
 //! max_body_bytes = 65536           # larger HTTP bodies get 413
@@ -16,18 +17,24 @@
 //! max_payment = 100000000          # <= the wire's SIGN_AMOUNT_CEILING
 //! hold_above = 10000000            # larger payments wait for an operator
 //! max_fee = 100000
+//! min_fee_rate = 1                 # sat/vB over the exact vsize (111 vB, 154 with change)
+//! max_fee_rate = 1000              # sat/vB
 //! client_daily_amount = 500000000  # rolling 24 hours, per client
 //! client_daily_count = 100
 //! service_daily_amount = 2000000000
 //! service_daily_count = 1000
 //! max_keys_per_client = 1000
-//! # destinations = ["<64 hex digits>", ...]   # optional allowlist of P2TR output keys
+//! # client_lifetime_amount = 10000000000      # optional: total ever signed or held per client
+//! # service_lifetime_amount = 100000000000    # optional: total ever, every client
+//! min_approvers = 1                # distinct operators who approve a held payment
+//! # destinations = ["bc1p...", ...]           # optional allowlist: P2TR addresses (or hex keys)
 //! ```
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use bitcoin::Network;
+use serde::{Deserialize, Deserializer};
 
 use crate::policy::{Policy, PolicyError};
 use crate::vault::KdfParams;
@@ -44,10 +51,21 @@ fn default_max_connections() -> usize {
 fn default_timeout() -> u64 {
     10
 }
+fn default_network() -> Network {
+    Network::Bitcoin
+}
+fn network<'de, D: Deserializer<'de>>(d: D) -> Result<Network, D::Error> {
+    let s = String::deserialize(d)?;
+    coldgate_tx::address::parse_network(&s).map_err(serde::de::Error::custom)
+}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The Bitcoin network: how addresses in the allowlist are read and how destinations are
+    /// shown to operators.
+    #[serde(default = "default_network", deserialize_with = "network")]
+    pub network: Network,
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
     pub store: PathBuf,
@@ -106,7 +124,7 @@ impl Config {
             path: path.clone(),
             source: Box::new(e),
         })?;
-        c.policy.validate().map_err(|source| ConfigError::Policy {
+        c.policy.validate_for(c.network).map_err(|source| ConfigError::Policy {
             path: path.clone(),
             source,
         })?;

@@ -30,8 +30,8 @@ pub mod store;
 pub mod vault;
 
 pub use config::Config;
-pub use policy::{Decision, Policy, Usage, Window, WINDOW_SECS};
-pub use service::{Decided, Wallet};
+pub use policy::{Decision, FeeRate, Policy, Usage, Window, WINDOW_SECS};
+pub use service::{Decided, Operator, Wallet};
 pub use store::{PaymentRecord, PaymentStatus, Store, StoreError, Timestamp};
 pub use vault::KdfParams;
 

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use coldgate_wallet::server;
-use coldgate_wallet::{store, Config, Decided, Store, Wallet, LISTENING, PASSPHRASE_ENV};
+use coldgate_wallet::{
+    store, Config, Decided, Operator, Store, Wallet, LISTENING, PASSPHRASE_ENV,
+};
 use zeroize::Zeroizing;
 
 /// coldgate's protected wallet: keys, spending policy, client authentication, durable store.
@@ -45,6 +47,9 @@ enum Command {
     /// Manage the clients allowed to send requests.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage the operators who approve or deny held payments.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// List, approve or deny payments held by the policy's hold threshold.
     #[command(subcommand)]
     Held(HeldCommand),
@@ -58,6 +63,44 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Restore a backup to the config's store path (which must not exist), without reopening
+    /// old counters: the restored store refuses every counter at or below a floor (default:
+    /// the wall clock in microseconds, which coldgate clients' counters never fall behind), so
+    /// frames sent after the backup was taken cannot be replayed against it.
+    Restore {
+        /// The backup written by `backup --out`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The counter floor (default: now, in microseconds since the Unix epoch).
+        #[arg(long, value_name = "N")]
+        counter_floor: Option<u64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OperatorCommand {
+    /// Register operator NAME with a fresh 32-byte credential from the OS's randomness,
+    /// written in hex to FILE (created with mode 0600; it must not exist). The store keeps
+    /// only a keyed MAC of it. Operators are never removed.
+    Add {
+        /// The operator's name, as it appears in the audit log (1 to 64 of a-z, 0-9, . _ -).
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Where to write the operator's hex credential.
+        #[arg(long, value_name = "FILE")]
+        credential_out: PathBuf,
+    },
+}
+
+/// Who is deciding a held payment.
+#[derive(clap::Args, Debug)]
+struct OperatorArgs {
+    /// The operator's name.
+    #[arg(long, value_name = "NAME")]
+    operator: String,
+    /// The operator's credential file (from `operator add --credential-out`).
+    #[arg(long, value_name = "FILE")]
+    credential: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,7 +122,8 @@ enum ClientCommand {
 enum HeldCommand {
     /// Print the held payments, one per line, oldest first.
     List,
-    /// Sign a held payment: the client's PAYMENT_STATUS then returns the signature.
+    /// Approve a held payment as one operator. Once the policy's min_approvers distinct
+    /// operators approved, it is signed and the client's PAYMENT_STATUS returns the signature.
     Approve {
         /// The payment's reference (its SIGN_PAYMENT counter, as returned in HELD).
         #[arg(value_name = "REF")]
@@ -87,8 +131,11 @@ enum HeldCommand {
         /// The client that asked for the payment.
         #[arg(long, value_name = "ID")]
         client: u32,
+        #[command(flatten)]
+        who: OperatorArgs,
     },
-    /// Refuse a held payment: PAYMENT_STATUS then answers REJECT denied.
+    /// Refuse a held payment as one operator (one deny ends it): PAYMENT_STATUS then answers
+    /// REJECT denied.
     Deny {
         /// The payment's reference (its SIGN_PAYMENT counter, as returned in HELD).
         #[arg(value_name = "REF")]
@@ -96,6 +143,8 @@ enum HeldCommand {
         /// The client that asked for the payment.
         #[arg(long, value_name = "ID")]
         client: u32,
+        #[command(flatten)]
+        who: OperatorArgs,
     },
 }
 
@@ -141,6 +190,32 @@ fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<()> {
     f.write_all(b"\n")?;
     f.sync_all()?;
     Ok(())
+}
+
+/// Reads a 32-byte hex secret file (a client secret or an operator credential).
+fn read_hex32(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+    );
+    let mut out = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(text.trim_end_matches(['\n', '\r']), &mut out[..])
+        .with_context(|| format!("{}: expected 64 hex digits", path.display()))?;
+    Ok(out)
+}
+
+fn valid_operator_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// A store error with what it means for signing when the store cannot be written.
+fn explain(e: coldgate_wallet::StoreError) -> anyhow::Error {
+    match e.unwritable() {
+        Some(why) => anyhow::anyhow!("{why}: nothing was signed or recorded ({e})"),
+        None => e.into(),
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -193,6 +268,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 secret_out.display()
             );
         }
+        Command::Operator(OperatorCommand::Add {
+            name,
+            credential_out,
+        }) => {
+            if !valid_operator_name(&name) {
+                bail!("operator name {name:?}: 1 to 64 of a-z, 0-9, '.', '_', '-'");
+            }
+            let mut store = open()?;
+            let credential = Zeroizing::new(coldgate_wallet::vault::random::<32>()?);
+            write_secret(&credential_out, &credential)?;
+            let added = (|| {
+                let t = store.begin()?;
+                t.add_operator(&name, &credential, now)?;
+                t.commit()
+            })();
+            if let Err(e) = added {
+                let _ = std::fs::remove_file(&credential_out);
+                return Err(explain(e)).with_context(|| format!("adding operator {name}"));
+            }
+            println!(
+                "added operator {name}; credential written to {}",
+                credential_out.display()
+            );
+        }
+        Command::Restore {
+            from,
+            counter_floor,
+        } => {
+            let floor = counter_floor.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_micros() as u64)
+                    .unwrap_or(0)
+            });
+            store::restore(&from, &config.store, &pass()?, floor, now)
+                .map_err(explain)
+                .with_context(|| format!("restoring {} to {}", from.display(), config.store.display()))?;
+            println!(
+                "restored {} to {}; counters at or below {floor} are refused",
+                from.display(),
+                config.store.display()
+            );
+        }
         Command::Held(HeldCommand::List) => {
             let held = store::held_without_passphrase(&config.store)?;
             if held.is_empty() {
@@ -200,27 +318,61 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             for h in held {
                 let p = &h.payment;
+                let destination =
+                    coldgate_tx::address::destination_address(&p.destination, config.network)
+                        .map_or_else(|| hex::encode(p.destination), |a| a.to_string());
                 println!(
                     "client={} reference={} key_id={} amount={} change={} fee={} destination={} txid={} vout={} created={}",
                     h.client_id, h.reference, p.key_id, p.amount, p.change, h.fee,
-                    hex::encode(p.destination), hex::encode(p.txid), p.vout, h.created
+                    destination, coldgate_tx::txid_to_explorer(&p.txid), p.vout, h.created
                 );
             }
         }
-        Command::Held(HeldCommand::Approve { reference, client }) => {
+        Command::Held(HeldCommand::Approve {
+            reference,
+            client,
+            who,
+        }) => {
+            let credential = read_hex32(&who.credential)?;
+            let operator = Operator {
+                name: &who.operator,
+                credential: &credential,
+            };
             let mut wallet = Wallet::new(open()?, config.policy.clone());
-            match wallet.approve(client, reference, now)? {
+            match wallet
+                .approve(&operator, client, reference, now)
+                .map_err(explain)?
+            {
                 Decided::Signed(sig) => println!(
-                    "approved: client {client} reference {reference} signed {}",
+                    "approved by {}: client {client} reference {reference} signed {}",
+                    who.operator,
                     hex::encode(sig)
+                ),
+                Decided::Approved { approvals, needed } => println!(
+                    "approved by {}: client {client} reference {reference} has {approvals} of {needed} approvals; not signed yet",
+                    who.operator
                 ),
                 Decided::Denied => bail!("approval did not sign"),
             }
         }
-        Command::Held(HeldCommand::Deny { reference, client }) => {
+        Command::Held(HeldCommand::Deny {
+            reference,
+            client,
+            who,
+        }) => {
+            let credential = read_hex32(&who.credential)?;
+            let operator = Operator {
+                name: &who.operator,
+                credential: &credential,
+            };
             let mut wallet = Wallet::new(open()?, config.policy.clone());
-            wallet.deny(client, reference, now)?;
-            println!("denied: client {client} reference {reference}");
+            wallet
+                .deny(&operator, client, reference, now)
+                .map_err(explain)?;
+            println!(
+                "denied by {}: client {client} reference {reference}",
+                who.operator
+            );
         }
         Command::Audit(AuditCommand::Verify) => match open()?.verify_audit()? {
             Ok(report) => println!(

@@ -12,9 +12,14 @@
 //! handed to the wallet. Refusals by the wallet (bad tag, stale counter, policy) are results
 //! (REJECT frames); JSON-RPC errors are only for input that is not a request at all.
 //! Notifications (no `id`) are carried out and get no response; batches are answered in order.
+//!
+//! Ids are echoed byte for byte ([`respond`]): `18446744073709551617` or `1.50` come back as
+//! written, not as the nearest double, since a caller matches answers to calls by them.
 
 use coldgate_spec::json::{from_json, to_json};
 use coldgate_spec::{Frame, MsgType};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 pub const PARSE_ERROR: i64 = -32700;
@@ -44,7 +49,85 @@ fn error(id: Value, code: i64, message: impl Into<String>) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
 }
 
-/// Answers an HTTP body. `None` means no response at all (only notifications).
+/// Answers an HTTP body with the response's JSON text, every id exactly as the request wrote
+/// it. `None` means no response at all (only notifications).
+pub fn respond(body: &[u8], mut wallet: impl FnMut(&Frame) -> Frame) -> Option<String> {
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Some(error(Value::Null, PARSE_ERROR, format!("parse error: {e}")).to_string())
+        }
+    };
+    match v {
+        Value::Array(batch) => {
+            if batch.is_empty() {
+                return Some(error(Value::Null, INVALID_REQUEST, "empty batch").to_string());
+            }
+            // The same body again, each member as its raw text (it parsed above).
+            let raws: Vec<&RawValue> = serde_json::from_slice(body).unwrap_or_default();
+            let out: Vec<String> = batch
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    let answer = handle_one(r, &mut wallet)?;
+                    Some(with_raw_id(&answer, raws.get(i).and_then(|r| raw_id(r))))
+                })
+                .collect();
+            (!out.is_empty()).then(|| format!("[{}]", out.join(",")))
+        }
+        single => {
+            let answer = handle_one(&single, &mut wallet)?;
+            let raw = serde_json::from_slice::<&RawValue>(body).ok();
+            Some(with_raw_id(&answer, raw.and_then(raw_id)))
+        }
+    }
+}
+
+/// The raw text of a request's id, when it is an id this layer answers with (string, number
+/// or null); requests without one get `None` (notifications, or ids answered with null).
+fn raw_id(request: &RawValue) -> Option<&RawValue> {
+    #[derive(Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow)]
+        id: Option<&'a RawValue>,
+    }
+    let id = serde_json::from_str::<IdOnly<'_>>(request.get()).ok()?.id?;
+    matches!(
+        serde_json::from_str::<Value>(id.get()),
+        Ok(Value::String(_) | Value::Number(_) | Value::Null)
+    )
+    .then_some(id)
+}
+
+/// One answer object as text, its `id` replaced by the request's raw id text.
+fn with_raw_id(answer: &Value, raw: Option<&RawValue>) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        jsonrpc: &'a Value,
+        id: &'a RawValue,
+        #[serde(flatten)]
+        rest: Map<String, Value>,
+    }
+    let (Some(raw), Some(o)) = (raw, answer.as_object()) else {
+        return answer.to_string();
+    };
+    // An answer with a null id (a request whose id was unusable) keeps its null.
+    if o.get("id").is_none_or(Value::is_null) {
+        return answer.to_string();
+    }
+    let mut rest = o.clone();
+    rest.remove("id");
+    let jsonrpc = rest.remove("jsonrpc").unwrap_or(Value::Null);
+    serde_json::to_string(&Out {
+        jsonrpc: &jsonrpc,
+        id: raw,
+        rest,
+    })
+    .unwrap_or_else(|_| answer.to_string())
+}
+
+/// Answers an HTTP body as a JSON value (ids as parsed: see [`respond`] for the byte-exact
+/// echo). `None` means no response at all (only notifications).
 pub fn handle_body(body: &[u8], mut wallet: impl FnMut(&Frame) -> Frame) -> Option<Value> {
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,

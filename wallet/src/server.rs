@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -55,10 +55,12 @@ async fn respond(
         return Ok(plain(StatusCode::NOT_FOUND, "not found: POST / only\n"));
     }
     if req.method() != Method::POST {
-        return Ok(plain(
+        let mut r = plain(
             StatusCode::METHOD_NOT_ALLOWED,
             "method not allowed: POST / only\n",
-        ));
+        );
+        r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        return Ok(r);
     }
     let body = Limited::new(req.into_body(), limits.max_body_bytes);
     let bytes = match tokio::time::timeout(limits.request_timeout, body.collect()).await {
@@ -76,14 +78,14 @@ async fn respond(
         // A panic while holding the lock cannot leave a half-done request behind: the SQLite
         // transaction rolls back when dropped. So a poisoned lock is still safe to use.
         let mut w = wallet.lock().unwrap_or_else(|p| p.into_inner());
-        rpc::handle_body(&bytes, |frame| w.handle(frame, now()))
+        rpc::respond(&bytes, |frame| w.handle(frame, now()))
     })
     .await;
     Ok(match answer {
         Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "request failed\n"),
         Ok(None) => plain(StatusCode::NO_CONTENT, ""),
-        Ok(Some(v)) => {
-            let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
+        Ok(Some(text)) => {
+            let mut r = Response::new(Full::new(Bytes::from(text)));
             r.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
@@ -119,8 +121,11 @@ pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std
         tokio::spawn(async move {
             let _permit = permit;
             let svc = service_fn(move |req| respond(req, wallet.clone(), limits));
+            // Keep-alive (hyper's default, made explicit): converter-out reuses its connection;
+            // an idle one is closed by the header timeout.
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
+                .keep_alive(true)
                 .header_read_timeout(limits.request_timeout)
                 .max_buf_size(limits.max_body_bytes.max(8192))
                 .serve_connection(TokioIo::new(stream), svc);
@@ -143,9 +148,18 @@ pub async fn bind(
     ),
     BindError,
 > {
-    let store =
+    let mut store =
         crate::Store::open(&config.store, passphrase).map_err(|source| BindError::Store {
             path: config.store.clone(),
+            source,
+        })?;
+    // Fail closed from the start: a store that cannot take a write (read-only file, full
+    // disk) would have to refuse every request, so the wallet does not start on it.
+    store
+        .probe_writable(now(), "serving")
+        .map_err(|source| BindError::Unwritable {
+            path: config.store.clone(),
+            why: source.unwritable().unwrap_or("the store refused a write"),
             source,
         })?;
     let wallet = Wallet::new(store, config.policy.clone());
@@ -176,6 +190,12 @@ pub enum BindError {
     #[error("opening store {path}: {source}")]
     Store {
         path: std::path::PathBuf,
+        source: crate::StoreError,
+    },
+    #[error("store {path} cannot be written ({why}): refusing to serve, nothing could be signed or recorded: {source}")]
+    Unwritable {
+        path: std::path::PathBuf,
+        why: &'static str,
         source: crate::StoreError,
     },
     #[error("binding {addr}: {source}")]

@@ -22,8 +22,18 @@ pub struct Wallet {
 /// The answer to an operator's decision on a held payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decided {
+    /// The last approval needed: the payment is signed.
     Signed([u8; 64]),
+    /// Recorded; `approvals` of `needed` distinct operators so far.
+    Approved { approvals: u64, needed: u64 },
+    /// One deny ends it.
     Denied,
+}
+
+/// An operator, by name, with the credential `coldgate-wallet operator add` wrote for them.
+pub struct Operator<'a> {
+    pub name: &'a str,
+    pub credential: &'a [u8; 32],
 }
 
 /// What one request resolved to, before sealing.
@@ -83,8 +93,14 @@ impl Wallet {
         let body = self
             .try_handle(request, now, &mut secret)
             .unwrap_or_else(|e| {
-                tracing::error!(client_id = request.client_id, counter = request.counter,
-                                error = %e, "store failure");
+                // Fail closed: nothing was committed, so nothing (no signature) leaves.
+                match e.unwritable() {
+                    Some(why) => tracing::error!(client_id = request.client_id,
+                        counter = request.counter, error = %e,
+                        "refusing the request: {why}; nothing was signed or recorded"),
+                    None => tracing::error!(client_id = request.client_id,
+                        counter = request.counter, error = %e, "store failure"),
+                }
                 reject(RejectReason::StoreUnavailable)
             });
         seal(request, body, secret.as_deref())
@@ -123,7 +139,9 @@ impl Wallet {
         if !request.verify(client_secret) {
             return refused(t, RejectReason::BadTag, base);
         }
-        if request.counter <= last_counter {
+        // A restored store also refuses counters below its restore floor: frames sent after
+        // the backup was taken are not replayable against the copy.
+        if request.counter <= last_counter.max(t.counter_floor()?) {
             return refused(t, RejectReason::StaleCounter, base);
         }
         t.set_counter(request.client_id, request.counter)?;
@@ -142,16 +160,31 @@ impl Wallet {
         self.store.held()
     }
 
-    /// The operator approves a held payment: it is signed now and PAYMENT_STATUS returns the
-    /// signature from then on.
+    /// An operator approves a held payment. Once `min_approvers` distinct operators have, it
+    /// is signed and PAYMENT_STATUS returns the signature from then on. Every approval is in
+    /// the audit log; a wrong credential changes nothing.
     pub fn approve(
         &mut self,
+        operator: &Operator<'_>,
         client_id: u32,
         reference: u64,
         now: Timestamp,
     ) -> Result<Decided, StoreError> {
+        let needed = u64::from(self.policy.min_approvers);
         let t = self.store.begin()?;
+        t.check_operator(operator.name, operator.credential)?;
         let rec = held_payment(&t, client_id, reference)?;
+        let approvals = t.record_approval(client_id, reference, operator.name, true, now)?;
+        t.audit(
+            now,
+            &json!({"event": "approval", "operator": operator.name, "client_id": client_id,
+                    "reference": reference, "amount": rec.payment.amount,
+                    "approvals": approvals, "needed": needed}),
+        )?;
+        if approvals < needed {
+            t.commit()?;
+            return Ok(Decided::Approved { approvals, needed });
+        }
         let key = t.key(rec.payment.key_id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("ledger names unknown key {}", rec.payment.key_id))
         })?;
@@ -166,27 +199,30 @@ impl Wallet {
         t.audit(
             now,
             &json!({"event": "approved", "client_id": client_id, "reference": reference,
-                    "amount": rec.payment.amount}),
+                    "amount": rec.payment.amount, "approvals": approvals}),
         )?;
         t.commit()?;
         Ok(Decided::Signed(signature))
     }
 
-    /// The operator denies a held payment: PAYMENT_STATUS answers REJECT denied, and it stops
-    /// counting against the daily limits.
+    /// An operator denies a held payment: one deny ends it. PAYMENT_STATUS answers REJECT
+    /// denied, and it stops counting against the limits.
     pub fn deny(
         &mut self,
+        operator: &Operator<'_>,
         client_id: u32,
         reference: u64,
         now: Timestamp,
     ) -> Result<Decided, StoreError> {
         let t = self.store.begin()?;
+        t.check_operator(operator.name, operator.credential)?;
         let rec = held_payment(&t, client_id, reference)?;
+        t.record_approval(client_id, reference, operator.name, false, now)?;
         t.decide(client_id, reference, PaymentStatus::Denied, None, now)?;
         t.audit(
             now,
-            &json!({"event": "denied", "client_id": client_id, "reference": reference,
-                    "amount": rec.payment.amount}),
+            &json!({"event": "denied", "operator": operator.name, "client_id": client_id,
+                    "reference": reference, "amount": rec.payment.amount}),
         )?;
         t.commit()?;
         Ok(Decided::Denied)
@@ -215,6 +251,27 @@ fn sign(
         .and_then(|sig| coldgate_tx::verify(&key.pubkey, payment, &sig).map(|()| sig))
         .map_err(|e| StoreError::Corrupt(format!("signing payment: {e}")))?;
     Ok(sig)
+}
+
+/// The answer a ledger entry stands for: its signature, HELD, or REJECT denied.
+fn recorded(rec: &PaymentRecord) -> Result<Body, StoreError> {
+    Ok(match (rec.status, rec.signature) {
+        (PaymentStatus::Signed, Some(signature)) => Body::Signature {
+            key_id: rec.payment.key_id,
+            signature,
+            reference: rec.reference,
+        },
+        (PaymentStatus::Held, _) => Body::Held {
+            reference: rec.reference,
+        },
+        (PaymentStatus::Denied, _) => reject(RejectReason::Denied),
+        (PaymentStatus::Signed, None) => {
+            return Err(StoreError::Corrupt(format!(
+                "payment {} of client {} is signed without a signature",
+                rec.reference, rec.client_id
+            )))
+        }
+    })
 }
 
 fn dispatch(
@@ -276,11 +333,22 @@ fn dispatch(
                 Err(reason) => return Ok(refused(reason)),
                 Ok(k) => k,
             };
+            // The same payment again (its answer was lost on the way): the recorded outcome,
+            // with no second signature and nothing counted twice.
+            if let Some(rec) = t.find_payment(client_id, &p)? {
+                let body = recorded(&rec)?;
+                return Ok(done(
+                    body,
+                    json!({"event": "payment", "verdict": "recalled",
+                           "reference": rec.reference, "status": rec.status.name()}),
+                ));
+            }
             let window = t.window(client_id, now)?;
             let decision = policy.decide(&key.pubkey, &p, &window);
             let event = |verdict: &str, reason: Option<RejectReason>| {
                 json!({"event": "payment", "verdict": verdict, "reason": reason.map(|r| r.name()),
-                       "key_id": p.key_id, "txid": hex::encode(p.txid), "vout": p.vout,
+                       "key_id": p.key_id, "txid": coldgate_tx::txid_to_explorer(&p.txid),
+                       "vout": p.vout,
                        "input_amount": p.input_amount, "destination": hex::encode(p.destination),
                        "amount": p.amount, "change": p.change})
             };
@@ -311,6 +379,7 @@ fn dispatch(
                         Body::Signature {
                             key_id: p.key_id,
                             signature,
+                            reference: request.counter,
                         },
                         event("signed", None),
                     )
@@ -320,19 +389,7 @@ fn dispatch(
         Body::PaymentStatus { reference } => {
             let body = match t.payment(client_id, reference)? {
                 None => reject(RejectReason::UnknownReference),
-                Some(rec) => match (rec.status, rec.signature) {
-                    (PaymentStatus::Signed, Some(signature)) => Body::Signature {
-                        key_id: rec.payment.key_id,
-                        signature,
-                    },
-                    (PaymentStatus::Held, _) => Body::Held { reference },
-                    (PaymentStatus::Denied, _) => reject(RejectReason::Denied),
-                    (PaymentStatus::Signed, None) => {
-                        return Err(StoreError::Corrupt(format!(
-                        "payment {reference} of client {client_id} is signed without a signature"
-                    )))
-                    }
-                },
+                Some(rec) => recorded(&rec)?,
             };
             done(body, json!({}))
         }

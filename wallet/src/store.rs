@@ -7,6 +7,9 @@
 //! | `keys` | each key's owner, x-only public key and sealed secret key | append only (triggers) |
 //! | `payments` | the ledger: signed, held and denied payments | a held row is decided once |
 //! | `audit` | the hash-chained audit log | append only (triggers) |
+//! | `operators` | each operator's name and credential MAC | append only (triggers) |
+//! | `approvals` | each operator's approve or deny of a held payment | append only (triggers) |
+//! | `restores` | each restore of a backup and the counter floor it set | append only (triggers) |
 //!
 //! Every request runs in one `BEGIN IMMEDIATE` transaction ([`Store::begin`]) that is
 //! committed before the response is released; `synchronous = FULL` makes a commit survive
@@ -33,7 +36,7 @@ use crate::vault::{random, KdfParams, Vault, VaultError, SALT_LEN};
 /// Seconds since the Unix epoch.
 pub type Timestamp = i64;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 const CHECK_AAD: &[u8] = b"coldgate-wallet/v1/passphrase-check";
 const CHECK_PLAIN: &[u8] = b"coldgate-wallet";
 /// How long a writer waits for another (the serving wallet and the operator CLI share the file).
@@ -96,6 +99,46 @@ CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABO
 CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 ";
 
+/// What schema 2 adds to schema 1: operators and their approvals, restores, and the index that
+/// finds a re-sent payment.
+const SCHEMA_V2: &str = "
+CREATE TABLE operators (
+    name TEXT PRIMARY KEY,
+    credential BLOB NOT NULL,
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE approvals (
+    client_id INTEGER NOT NULL,
+    reference INTEGER NOT NULL,
+    operator TEXT NOT NULL REFERENCES operators(name),
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, reference, operator),
+    FOREIGN KEY (client_id, reference) REFERENCES payments(client_id, reference)
+) STRICT;
+CREATE TABLE restores (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    counter_floor INTEGER NOT NULL,
+    source TEXT NOT NULL
+) STRICT;
+CREATE INDEX payments_by_outpoint ON payments(client_id, key_id, txid, vout);
+CREATE TRIGGER operators_kept_u BEFORE UPDATE ON operators BEGIN SELECT RAISE(ABORT, 'operators are never changed'); END;
+CREATE TRIGGER operators_kept_d BEFORE DELETE ON operators BEGIN SELECT RAISE(ABORT, 'operators are never removed'); END;
+CREATE TRIGGER approvals_kept_u BEFORE UPDATE ON approvals BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+CREATE TRIGGER approvals_kept_d BEFORE DELETE ON approvals BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+CREATE TRIGGER restores_kept_u BEFORE UPDATE ON restores BEGIN SELECT RAISE(ABORT, 'restores are append-only'); END;
+CREATE TRIGGER restores_kept_d BEFORE DELETE ON restores BEGIN SELECT RAISE(ABORT, 'restores are append-only'); END;
+";
+
+/// Schema 1 to 2: the additions, and the version row (meta is fixed by a trigger, which is
+/// lifted for this one update inside the same transaction).
+const MIGRATE_1_TO_2: &str = "
+DROP TRIGGER meta_fixed_u;
+UPDATE meta SET value = X'0000000000000002' WHERE name = 'schema';
+CREATE TRIGGER meta_fixed_u BEFORE UPDATE ON meta BEGIN SELECT RAISE(ABORT, 'meta is fixed'); END;
+";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sqlite: {0}")]
@@ -114,8 +157,38 @@ pub enum StoreError {
     Corrupt(String),
     #[error("no held payment {reference} of client {client_id}")]
     NotHeld { client_id: u32, reference: u64 },
+    #[error("operator {0:?} already exists")]
+    OperatorExists(String),
+    #[error("operator {0:?}: unknown operator or wrong credential")]
+    BadOperator(String),
+    #[error("operator {operator:?} already decided payment {reference} of client {client_id}")]
+    AlreadyDecided {
+        operator: String,
+        client_id: u32,
+        reference: u64,
+    },
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    /// Why the store cannot take writes, when that is the trouble (disk full, read-only file
+    /// or file system, I/O error): the wallet then refuses to sign and says this.
+    pub fn unwritable(&self) -> Option<&'static str> {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
+                DiskFull => Some("the disk is full"),
+                ReadOnly => Some("the store is read-only"),
+                SystemIoFailure => Some("I/O error writing the store"),
+                CannotOpen => Some("the store cannot be opened for writing"),
+                DatabaseBusy | DatabaseLocked => Some("the store is locked by another writer"),
+                _ => None,
+            },
+            StoreError::Io(_) => Some("I/O error"),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -129,7 +202,7 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             PaymentStatus::Signed => "signed",
             PaymentStatus::Held => "held",
@@ -257,6 +330,7 @@ impl Store {
         configure(&conn)?;
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(SCHEMA_V2)?;
         let kdf_json = serde_json::to_vec(kdf).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         for (name, value) in [
             ("schema", SCHEMA_VERSION.to_be_bytes().to_vec()),
@@ -293,9 +367,13 @@ impl Store {
             return Err(not_a_store("no meta table"));
         }
         let schema = meta(&conn, "schema")?.ok_or_else(|| not_a_store("no schema version"))?;
-        if schema != SCHEMA_VERSION.to_be_bytes() {
+        let migrate = if schema == 1i64.to_be_bytes() {
+            true
+        } else if schema == SCHEMA_VERSION.to_be_bytes() {
+            false
+        } else {
             return Err(not_a_store("unsupported schema version"));
-        }
+        };
         let salt: [u8; SALT_LEN] = meta(&conn, "kdf_salt")?
             .ok_or_else(|| not_a_store("no KDF salt"))?
             .try_into()
@@ -311,7 +389,31 @@ impl Store {
             Ok(p) if p[..] == *CHECK_PLAIN => {}
             _ => return Err(StoreError::WrongPassphrase),
         }
-        Ok(Store { conn, vault })
+        let mut store = Store { conn, vault };
+        if migrate {
+            // Only after the passphrase proved right: a wrong one changes nothing.
+            let tx = store
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(SCHEMA_V2)?;
+            tx.execute_batch(MIGRATE_1_TO_2)?;
+            tx.commit()?;
+            let t = store.begin()?;
+            t.audit(
+                crate::server::now(),
+                &serde_json::json!({"event": "schema_migrated", "from": 1, "to": SCHEMA_VERSION}),
+            )?;
+            t.commit()?;
+        }
+        Ok(store)
+    }
+
+    /// Proves the store takes writes now (an audit entry saying so): `serve` starts only on
+    /// a store it can commit to, so it never answers requests it cannot record.
+    pub fn probe_writable(&mut self, now: Timestamp, what: &str) -> Result<()> {
+        let t = self.begin()?;
+        t.audit(now, &serde_json::json!({"event": what}))?;
+        t.commit()
     }
 
     /// Starts the one transaction of a request or an operator command. It takes the write
@@ -427,6 +529,36 @@ pub fn backup(path: &Path, out: &Path) -> Result<i32> {
         return Err(StoreError::Corrupt(format!("backup integrity check: {ok}")));
     }
     Ok(dst.query_row("PRAGMA page_count", [], |r| r.get(0))?)
+}
+
+/// Restores a backup: copies `backup` to `path` (which must not exist) and records, in the
+/// copy, a counter floor that every client's next counter must exceed. Frames a client sent
+/// after the backup was taken carry counters the copy never saw; the floor (by default the
+/// wall clock in microseconds, the unit coldgate clients start their counters from and never
+/// fall behind) refuses them all. Needs the passphrase (the audit entry is keyed).
+pub fn restore(
+    backup_path: &Path,
+    path: &Path,
+    passphrase: &[u8],
+    counter_floor: u64,
+    now: Timestamp,
+) -> Result<Store> {
+    // Check the backup before copying: right passphrase, a coldgate store.
+    drop(Store::open(backup_path, passphrase)?);
+    backup(backup_path, path)?;
+    let mut store = Store::open(path, passphrase)?;
+    let t = store.begin()?;
+    t.tx.execute(
+        "INSERT INTO restores (at, counter_floor, source) VALUES (?1, ?2, ?3)",
+        params![now, to_sql(counter_floor), backup_path.display().to_string()],
+    )?;
+    t.audit(
+        now,
+        &serde_json::json!({"event": "restored", "source": backup_path.display().to_string(),
+                            "counter_floor": counter_floor}),
+    )?;
+    t.commit()?;
+    Ok(store)
 }
 
 #[cfg(unix)]
@@ -546,6 +678,109 @@ impl Txn<'_> {
         .transpose()
     }
 
+    /// The highest counter floor any restore set (0 when the store was never restored).
+    pub(crate) fn counter_floor(&self) -> Result<u64> {
+        let floor: Option<i64> =
+            self.tx
+                .query_row("SELECT MAX(counter_floor) FROM restores", [], |r| r.get(0))?;
+        Ok(floor.map(from_sql).unwrap_or(0))
+    }
+
+    /// The ledger entry of this client for exactly this payment (same key, outpoint, amounts
+    /// and destination), oldest first: a re-sent request whose answer was lost.
+    pub(crate) fn find_payment(&self, client_id: u32, p: &Payment) -> Result<Option<PaymentRecord>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE client_id = ?1 AND key_id = ?2 \
+             AND txid = ?3 AND vout = ?4 ORDER BY created, reference"
+        ))?;
+        let rows = stmt.query_map(
+            params![client_id, p.key_id, p.txid.to_vec(), p.vout],
+            payment_row,
+        )?;
+        for r in rows {
+            let rec = r??;
+            if rec.payment == *p {
+                return Ok(Some(rec));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Registers an operator with the MAC of their credential.
+    pub fn add_operator(&self, name: &str, credential: &[u8; 32], now: Timestamp) -> Result<()> {
+        let exists: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM operators WHERE name = ?1)",
+            [name],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(StoreError::OperatorExists(name.to_string()));
+        }
+        self.tx.execute(
+            "INSERT INTO operators (name, credential, created) VALUES (?1, ?2, ?3)",
+            params![name, self.vault.operator_mac(name, credential).to_vec(), now],
+        )?;
+        self.audit(
+            now,
+            &serde_json::json!({"event": "operator_added", "operator": name}),
+        )
+    }
+
+    /// Checks an operator's credential (unknown name and wrong credential look alike).
+    pub(crate) fn check_operator(&self, name: &str, credential: &[u8; 32]) -> Result<()> {
+        let stored: Option<Vec<u8>> = self
+            .tx
+            .query_row(
+                "SELECT credential FROM operators WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match stored {
+            Some(s) if self.vault.operator_matches(name, credential, &s) => Ok(()),
+            _ => Err(StoreError::BadOperator(name.to_string())),
+        }
+    }
+
+    /// Records one operator's decision on a held payment; returns the distinct approvals so
+    /// far. An operator decides a payment once.
+    pub(crate) fn record_approval(
+        &self,
+        client_id: u32,
+        reference: u64,
+        operator: &str,
+        approve: bool,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let done: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM approvals WHERE client_id = ?1 AND reference = ?2 AND operator = ?3)",
+            params![client_id, to_sql(reference), operator],
+            |r| r.get(0),
+        )?;
+        if done {
+            return Err(StoreError::AlreadyDecided {
+                operator: operator.to_string(),
+                client_id,
+                reference,
+            });
+        }
+        self.tx.execute(
+            "INSERT INTO approvals (client_id, reference, operator, decision, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                client_id,
+                to_sql(reference),
+                operator,
+                if approve { "approve" } else { "deny" },
+                now
+            ],
+        )?;
+        Ok(self.tx.query_row(
+            "SELECT COUNT(*) FROM approvals WHERE client_id = ?1 AND reference = ?2 AND decision = 'approve'",
+            params![client_id, to_sql(reference)],
+            |r| r.get(0),
+        )?)
+    }
+
     pub(crate) fn set_counter(&self, client_id: u32, counter: u64) -> Result<()> {
         self.tx.execute(
             "UPDATE clients SET last_counter = ?2 WHERE client_id = ?1",
@@ -653,9 +888,13 @@ impl Txn<'_> {
         };
         const BASE: &str = "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payments \
                             WHERE status IN ('signed', 'held') AND created > ?1";
+        const EVER: &str = "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payments \
+                            WHERE status IN ('signed', 'held')";
         Ok(Window {
             client: usage(&format!("{BASE} AND client_id = ?2"), &[&since, &client_id])?,
             service: usage(BASE, &[&since])?,
+            client_lifetime: usage(&format!("{EVER} AND client_id = ?1"), &[&client_id])?.amount,
+            service_lifetime: usage(EVER, &[])?.amount,
         })
     }
 

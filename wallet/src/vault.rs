@@ -65,6 +65,7 @@ pub fn random<const N: usize>() -> Result<[u8; N], VaultError> {
 pub struct Vault {
     aead: Zeroizing<[u8; 32]>,
     audit: Zeroizing<[u8; 32]>,
+    operator: Zeroizing<[u8; 32]>,
 }
 
 impl Vault {
@@ -87,12 +88,19 @@ impl Vault {
         let hk = Hkdf::<Sha256>::new(None, &master[..]);
         let mut aead = Zeroizing::new([0u8; 32]);
         let mut audit = Zeroizing::new([0u8; 32]);
+        let mut operator = Zeroizing::new([0u8; 32]);
         // 32-byte outputs are far below HKDF-SHA256's limit, so expand cannot fail.
         hk.expand(b"coldgate-wallet/v1/aead", &mut aead[..])
             .map_err(|_| VaultError::Kdf("hkdf".into()))?;
         hk.expand(b"coldgate-wallet/v1/audit", &mut audit[..])
             .map_err(|_| VaultError::Kdf("hkdf".into()))?;
-        Ok(Vault { aead, audit })
+        hk.expand(b"coldgate-wallet/v1/operator", &mut operator[..])
+            .map_err(|_| VaultError::Kdf("hkdf".into()))?;
+        Ok(Vault {
+            aead,
+            audit,
+            operator,
+        })
     }
 
     fn cipher(&self) -> ChaCha20Poly1305 {
@@ -137,6 +145,28 @@ impl Vault {
         let plain = self.open(aad, sealed)?;
         let arr: [u8; N] = plain[..].try_into().map_err(|_| VaultError::Open)?;
         Ok(Zeroizing::new(arr))
+    }
+
+    /// What the store keeps of an operator's credential: a MAC under a passphrase-derived key
+    /// over the name and the 32-byte random credential, so the store file alone neither holds
+    /// the credential nor lets anyone test guesses against it.
+    pub fn operator_mac(&self, name: &str, credential: &[u8; 32]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.operator[..])
+            .expect("HMAC takes any key length");
+        mac.update(&(name.len() as u64).to_be_bytes());
+        mac.update(name.as_bytes());
+        mac.update(credential);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Compares an operator's credential with its stored MAC in constant time.
+    pub fn operator_matches(&self, name: &str, credential: &[u8; 32], stored: &[u8]) -> bool {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.operator[..])
+            .expect("HMAC takes any key length");
+        mac.update(&(name.len() as u64).to_be_bytes());
+        mac.update(name.as_bytes());
+        mac.update(credential);
+        mac.verify_slice(stored).is_ok()
     }
 
     /// The audit chain's link: a MAC over the previous link and this entry, so an edit, an

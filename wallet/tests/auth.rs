@@ -160,8 +160,13 @@ fn signatures_verify_and_statuses_follow_the_operator() {
     let (k, pk) = local.new_key(&mut a);
     let p = payment(k, 20_000, 5_000);
     match local.call(&mut a, Body::SignPayment(p), T0) {
-        Body::Signature { key_id, signature } => {
+        Body::Signature {
+            key_id,
+            signature,
+            reference,
+        } => {
             assert_eq!(key_id, k);
+            assert_eq!(reference, a.counter);
             coldgate_tx::verify(&pk, &p, &signature).unwrap();
         }
         other => panic!("{other:?}"),
@@ -186,7 +191,8 @@ fn signatures_verify_and_statuses_follow_the_operator() {
             reference: held_ref
         }
     );
-    local.wallet.approve(1, held_ref, T0 + 5).unwrap();
+    local.add_operator("alice");
+    local.approve("alice", 1, held_ref, T0 + 5).unwrap();
     match local.call(
         &mut a,
         Body::PaymentStatus {
@@ -199,21 +205,21 @@ fn signatures_verify_and_statuses_follow_the_operator() {
     }
     // Decided once: approving or denying again fails.
     assert!(matches!(
-        local.wallet.approve(1, held_ref, T0 + 7),
+        local.approve("alice", 1, held_ref, T0 + 7),
         Err(StoreError::NotHeld { .. })
     ));
     assert!(matches!(
-        local.wallet.deny(1, held_ref, T0 + 7),
+        local.deny("alice", 1, held_ref, T0 + 7),
         Err(StoreError::NotHeld { .. })
     ));
     let denied_ref = a.counter + 1;
     assert_eq!(
-        local.call(&mut a, Body::SignPayment(big), T0),
+        local.call(&mut a, Body::SignPayment(payment(k, 600_000, 0)), T0),
         Body::Held {
             reference: denied_ref
         }
     );
-    local.wallet.deny(1, denied_ref, T0 + 8).unwrap();
+    local.deny("alice", 1, denied_ref, T0 + 8).unwrap();
     assert_eq!(
         local.call(
             &mut a,

@@ -38,7 +38,16 @@ fn each_rule_at_its_edges() {
         ("amount one above per-payment max", Payment { amount: 1_000_001, input_amount: 1_051_001, ..base }, quiet, Reject(OverPaymentMax)),
         ("fee at max", with_fee(100_000, 10_000), quiet, Sign),
         ("fee one above max", with_fee(100_000, 10_001), quiet, Reject(FeeTooHigh)),
-        ("zero fee", with_fee(100_000, 0), quiet, Sign),
+        // The fee rate, over the exact vsize (111 vB without change, 154 with); default 1 sat/vB.
+        ("zero fee", with_fee(100_000, 0), quiet, Reject(FeeRateTooLow)),
+        ("1 sat/vB without change", with_fee(100_000, 111), quiet, Sign),
+        ("just under 1 sat/vB", with_fee(100_000, 110), quiet, Reject(FeeRateTooLow)),
+        ("1 sat/vB with change", Payment { input_amount: 150_154, ..base }, quiet, Sign),
+        ("just under 1 sat/vB with change", Payment { input_amount: 150_153, ..base }, quiet, Reject(FeeRateTooLow)),
+        // Impossible inputs have their own reason, before every other rule.
+        ("null outpoint", Payment { txid: [0; 32], vout: u32::MAX, input_amount: 100, ..base }, quiet, Reject(InputImpossible)),
+        ("all-zero txid", Payment { txid: [0; 32], vout: 0, ..base }, quiet, Reject(InputImpossible)),
+        ("vout no transaction has", Payment { vout: coldgate_tx::VOUT_LIMIT, ..base }, quiet, Reject(InputImpossible)),
         ("outputs one above input", Payment { input_amount: 149_999, ..base }, quiet, Reject(AmountsInvalid)),
         ("amount below dust", Payment { amount: DUST_P2TR - 1, input_amount: DUST_P2TR + 51_000, ..base }, quiet, Reject(AmountsInvalid)),
         ("amount at dust", Payment { amount: DUST_P2TR, input_amount: DUST_P2TR + 51_000, ..base }, quiet, Sign),
@@ -56,7 +65,7 @@ fn each_rule_at_its_edges() {
         // When several rules break, the first in the documented order is named.
         ("fee and amount both over", Payment { amount: 1_000_001, input_amount: 1_070_000, ..base }, quiet, Reject(FeeTooHigh)),
         ("over max and over client count", Payment { amount: 1_000_001, input_amount: 1_051_001, ..base }, Window { client: usage(5, 0), ..quiet }, Reject(OverPaymentMax)),
-        ("client and service count both at limit", base, Window { client: usage(5, 0), service: usage(8, 0) }, Reject(ClientDailyCount)),
+        ("client and service count both at limit", base, Window { client: usage(5, 0), service: usage(8, 0), ..quiet }, Reject(ClientDailyCount)),
         ("client count before client amount", base, Window { client: usage(5, 3_000_000), ..quiet }, Reject(ClientDailyCount)),
         ("limits before hold", Payment { amount: 600_000, input_amount: 651_000, ..base }, Window { service: usage(1, 4_500_000), ..quiet }, Reject(ServiceDailyAmount)),
     ];
@@ -87,6 +96,21 @@ fn destination_allowlist() {
         p.decide(&key, &other, &Window::default()),
         Reject(DestinationNotAllowed)
     );
+    // The same destination given as an address of the configured network.
+    let address = coldgate_tx::address::destination_address(
+        &destination(0x42),
+        coldgate_tx::bitcoin::Network::Regtest,
+    )
+    .unwrap();
+    let mut by_address = policy().with_destinations(vec![address.to_string()]);
+    by_address
+        .validate_for(coldgate_tx::bitcoin::Network::Regtest)
+        .unwrap();
+    assert_eq!(by_address.decide(&key, &allowed, &Window::default()), Sign);
+    assert_eq!(
+        by_address.decide(&key, &other, &Window::default()),
+        Reject(DestinationNotAllowed)
+    );
     // A list that was never validated allows nothing (fails closed).
     let unvalidated = policy().with_destinations(vec![hex::encode(destination(0x42))]);
     assert_eq!(
@@ -103,6 +127,84 @@ fn destination_allowlist() {
 }
 
 #[test]
+fn fee_rates_at_their_edges() {
+    let key = keypair(1).x_only_public_key().0;
+    let min = coldgate_wallet::FeeRate::sat_per_vb(2.5).unwrap();
+    let max = coldgate_wallet::FeeRate::sat_per_vb(20.0).unwrap();
+    let mut p = policy().with_fee_rates(min, max);
+    p.validate().unwrap();
+    let pay = |fee: u64, change: u64| Payment {
+        input_amount: 100_000 + change + fee,
+        amount: 100_000,
+        change,
+        ..payment(1, 100_000, change)
+    };
+    // 2.5 sat/vB: 277.5 sat on 111 vB, 385 on 154; 20 sat/vB: 2220 and 3080.
+    for (fee, change, want) in [
+        (277, 0, Reject(FeeRateTooLow)),
+        (278, 0, Sign),
+        (2_220, 0, Sign),
+        (2_221, 0, Reject(FeeRateTooHigh)),
+        (384, 5_000, Reject(FeeRateTooLow)),
+        (385, 5_000, Sign),
+        (3_080, 5_000, Sign),
+        (3_081, 5_000, Reject(FeeRateTooHigh)),
+    ] {
+        assert_eq!(
+            p.decide(&key, &pay(fee, change), &Window::default()),
+            want,
+            "fee {fee} change {change}"
+        );
+    }
+    // The absolute cap is checked first: a fee over it is fee_too_high whatever its rate.
+    assert_eq!(
+        p.decide(&key, &pay(10_001, 0), &Window::default()),
+        Reject(FeeTooHigh)
+    );
+    let mut upside_down = policy().with_fee_rates(max, min);
+    assert!(matches!(
+        upside_down.validate(),
+        Err(PolicyError::FeeRates { .. })
+    ));
+    // From the config file, in sat/vB.
+    let c = Config::parse(&config_text(
+        "w.db",
+        &format!("{POLICY_TOML}\nmin_fee_rate = 2.5\nmax_fee_rate = 20"),
+    ))
+    .unwrap();
+    assert_eq!((c.policy.min_fee_rate, c.policy.max_fee_rate), (min, max));
+    assert!(Config::parse(&config_text(
+        "w.db",
+        &format!("{POLICY_TOML}\nmin_fee_rate = -1")
+    ))
+    .is_err());
+}
+
+#[test]
+fn lifetime_caps_count_everything_ever_signed_or_held() {
+    let p = policy().with_lifetime(Some(250_000), Some(400_000));
+    let mut local = Local::new("lifetime", p);
+    let mut a = local.add_client(1);
+    let mut b = local.add_client(2);
+    let (ka, _) = local.new_key(&mut a);
+    let (kb, _) = local.new_key(&mut b);
+    // Days apart, so no daily limit is near: only the lifetime caps bind.
+    let day = WINDOW_SECS;
+    assert_eq!(pay(&mut local, &mut a, ka, 200_000, T0), Sign);
+    assert_eq!(
+        pay(&mut local, &mut a, ka, 50_001, T0 + 3 * day),
+        Reject(ClientLifetimeAmount)
+    );
+    assert_eq!(pay(&mut local, &mut a, ka, 50_000, T0 + 3 * day), Sign);
+    assert_eq!(pay(&mut local, &mut b, kb, 150_000, T0 + 9 * day), Sign);
+    // The service has 400 000 ever: b's next satoshi is over the service cap, not its own.
+    assert_eq!(
+        pay(&mut local, &mut b, kb, 1_000, T0 + 20 * day),
+        Reject(ServiceLifetimeAmount)
+    );
+}
+
+#[test]
 fn policy_validation_at_load() {
     let mk = |max: u64| Policy::new(max, max, 1, 1, 1, 1, 1, 1);
     assert!(mk(SIGN_AMOUNT_CEILING).validate().is_ok());
@@ -115,9 +217,17 @@ fn policy_validation_at_load() {
         Policy::new(1, 1, 1, 1, 1, 1, 1, 0).validate(),
         Err(PolicyError::MaxKeys)
     );
+    let regtest = coldgate_tx::address::destination_address(
+        &destination(0x42),
+        coldgate_tx::bitcoin::Network::Regtest,
+    )
+    .unwrap()
+    .to_string();
     for (bad, problem) in [
-        ("zz", "Invalid character"),
-        ("00", "expected 64 hex digits"),
+        (&regtest[..], "another network"),
+        ("zz", "not a Bitcoin address"),
+        (&"zz".repeat(32)[..], "not a Bitcoin address"),
+        ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "P2TR"),
         (&hex::encode(off_curve())[..], "not an x-only key"),
     ] {
         let e = mk(1)
@@ -228,8 +338,9 @@ fn held_payments_count_until_denied_and_service_limits_span_clients() {
     // Denying one gives its amount back; approving keeps it counted.
     let held = local.wallet.held().unwrap();
     assert_eq!(held.len(), 3);
-    local.wallet.deny(1, held[0].reference, T0 + 1).unwrap();
-    local.wallet.approve(1, held[1].reference, T0 + 1).unwrap();
+    local.add_operator("op");
+    local.deny("op", 1, held[0].reference, T0 + 1).unwrap();
+    local.approve("op", 1, held[1].reference, T0 + 1).unwrap();
     assert_eq!(pay(&mut local, &mut a, ka, 900_000, T0 + 2), Hold);
     assert_eq!(
         pay(&mut local, &mut a, ka, 300_001, T0 + 2),

@@ -168,8 +168,9 @@ fn operator_decides_held_payments_while_serving_and_signatures_pass_libbitcoinco
         }
     );
     let deny_ref = a.counter + 1;
+    let big2 = payment(k, 700_000, 0);
     assert_eq!(
-        call(addr, &mut a, Body::SignPayment(big)),
+        call(addr, &mut a, Body::SignPayment(big2)),
         Body::Held {
             reference: deny_ref
         }
@@ -194,8 +195,11 @@ fn operator_decides_held_payments_while_serving_and_signatures_pass_libbitcoinco
             reference: approve_ref
         }
     );
-    site.ok(&["held", "approve", &approve_ref.to_string(), "--client", "1"]);
-    site.ok(&["held", "deny", &deny_ref.to_string(), "--client", "1"]);
+    let cred = site.add_operator("carol");
+    let cred = cred.to_str().unwrap();
+    let who = ["--operator", "carol", "--credential", cred];
+    site.ok(&[&["held", "approve", &approve_ref.to_string(), "--client", "1"][..], &who].concat());
+    site.ok(&[&["held", "deny", &deny_ref.to_string(), "--client", "1"][..], &who].concat());
     let Body::Signature { signature, .. } = call(
         addr,
         &mut a,
@@ -219,7 +223,7 @@ fn operator_decides_held_payments_while_serving_and_signatures_pass_libbitcoinco
         }
     );
     // Deciding twice, or a reference that was never held, fails with a message and exit code.
-    let again = site.cli(&["held", "approve", &approve_ref.to_string(), "--client", "1"]);
+    let again = site.cli(&[&["held", "approve", &approve_ref.to_string(), "--client", "1"][..], &who].concat());
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("no held payment"));
     assert_eq!(site.ok(&["held", "list"]).trim(), "no held payments");
@@ -234,6 +238,7 @@ fn operator_decides_held_payments_while_serving_and_signatures_pass_libbitcoinco
             "--client",
             "1",
         ])
+        .args(who)
         .env(coldgate_wallet::PASSPHRASE_ENV, "wrong")
         .output()
         .unwrap();
@@ -259,7 +264,8 @@ fn audit_chain_verifies_and_detects_an_edited_row() {
         );
     }
     let out = site.ok(&["audit", "verify"]);
-    assert!(out.starts_with("audit chain ok: 5 entries"), "{out}");
+    // Created, client added, serving (the start's write probe), key, signed, rejected.
+    assert!(out.starts_with("audit chain ok: 6 entries"), "{out}");
     // The passphrase from a file (its trailing newline dropped) instead of the environment.
     let pass_file = site.scratch.path("passphrase");
     std::fs::write(&pass_file, format!("{PASSPHRASE}\n")).unwrap();
@@ -286,7 +292,7 @@ fn audit_chain_verifies_and_detects_an_edited_row() {
     // Somebody with the file drops the guard and makes the refused payment look signed.
     conn.execute_batch(
         "DROP TRIGGER audit_append_only_u; \
-         UPDATE audit SET event = replace(event, '\"rejected\"', '\"signed\"') WHERE seq = 5;",
+         UPDATE audit SET event = replace(event, '\"rejected\"', '\"signed\"') WHERE seq = 6;",
     )
     .unwrap();
     assert_eq!(conn.changes(), 1);
@@ -294,12 +300,12 @@ fn audit_chain_verifies_and_detects_an_edited_row() {
     assert_eq!(edited.status.code(), Some(1));
     let text = String::from_utf8_lossy(&edited.stdout);
     assert!(
-        text.contains("broken at seq 5") && text.contains("edited"),
+        text.contains("broken at seq 6") && text.contains("edited"),
         "{text}"
     );
     // Removing an entry from the middle is found too (after undoing the edit).
     conn.execute_batch(
-        "UPDATE audit SET event = replace(event, '\"signed\"', '\"rejected\"') WHERE seq = 5; \
+        "UPDATE audit SET event = replace(event, '\"signed\"', '\"rejected\"') WHERE seq = 6; \
          DROP TRIGGER audit_append_only_d; DELETE FROM audit WHERE seq = 3;",
     )
     .unwrap();
@@ -417,7 +423,8 @@ fn kill_9_under_load_loses_nothing_acknowledged() {
                 ),
                 Body::Signature {
                     key_id: p.key_id,
-                    signature: *signature
+                    signature: *signature,
+                    reference: *reference
                 }
             );
             coldgate_tx::verify(pk, p, signature).unwrap();
@@ -519,7 +526,8 @@ fn online_backup_restores_into_a_working_wallet() {
         ),
         Body::Signature {
             key_id: k,
-            signature
+            signature,
+            reference: signed_ref
         }
     );
     let q = payment(k, 31_000, 0);

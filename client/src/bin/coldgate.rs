@@ -13,6 +13,8 @@ use coldgate_client::procs::stop_signal;
 use coldgate_client::{read_secret, Client, ClientConfig, Outcome};
 use coldgate_converter_in::rpc::Endpoint;
 use coldgate_spec::codec::Payment;
+use coldgate_tx::bitcoin::psbt::Psbt;
+use coldgate_tx::bitcoin::Network;
 
 /// coldgate: a hardware logic verifier between a hot wallet and the network.
 #[derive(Parser, Debug)]
@@ -67,7 +69,13 @@ struct ClientArgs {
     /// Longest wait for an answer, in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     timeout_ms: u64,
-    /// Print the answer frame's JSON form instead of a sentence.
+    /// The Bitcoin network: mainnet, testnet, testnet4, signet or regtest. Addresses are
+    /// shown for it and destinations must be its addresses.
+    #[arg(long, default_value = "mainnet", value_parser = parse_network)]
+    network: Network,
+    /// Print JSON instead of sentences: the answer frame's JSON form, plus `address` and
+    /// `descriptor` for a key, `tx` (hex), `txid` and `reference` for a signed payment, and
+    /// `psbt` (the file written) for sign-psbt.
     #[arg(long)]
     json: bool,
     #[command(subcommand)]
@@ -76,9 +84,10 @@ struct ClientArgs {
 
 #[derive(Subcommand, Debug)]
 enum Call {
-    /// Ask the wallet for a new key.
+    /// Ask the wallet for a new key; prints its address (send coins there) and its tr()
+    /// descriptor (for a watch-only wallet's importdescriptors).
     NewKey,
-    /// Fetch the public key of one of this client's keys.
+    /// Fetch the public key of one of this client's keys, with its address and descriptor.
     Pubkey {
         #[arg(long)]
         key_id: u32,
@@ -87,8 +96,8 @@ enum Call {
     SignPayment {
         #[arg(long)]
         key_id: u32,
-        /// Txid of the output being spent, as block explorers show it (it is reversed into
-        /// the frame's internal byte order).
+        /// Txid of the output being spent, as block explorers and Bitcoin Core show it (the
+        /// one byte order coldgate shows and reads everywhere).
         #[arg(long)]
         txid: String,
         #[arg(long)]
@@ -96,7 +105,7 @@ enum Call {
         /// Value of the output being spent, in satoshis.
         #[arg(long)]
         input_amount: u64,
-        /// The destination's x-only P2TR output key, 64 hex digits.
+        /// The destination: a P2TR (bech32m) address of --network.
         #[arg(long)]
         destination: String,
         /// Satoshis to pay.
@@ -106,18 +115,45 @@ enum Call {
         #[arg(long)]
         change: u64,
     },
-    /// Ask what became of a held payment.
+    /// Ask what became of a payment (held, or sent and its answer lost).
     Status {
         #[arg(long)]
         reference: u64,
     },
+    /// Sign a BIP-174 PSBT with one P2TR input of one of this client's keys and one or two
+    /// outputs (destination, then change to the same key): checked against the fixed shape,
+    /// sent as SIGN_PAYMENT, and written back with tap_key_sig and the final witness, ready
+    /// for finalizepsbt / sendrawtransaction. Binary or base64 input.
+    SignPsbt {
+        /// The PSBT file.
+        #[arg(value_name = "IN.psbt")]
+        input: PathBuf,
+        /// Where to write the signed PSBT (default: IN.psbt with .signed.psbt), in the input's
+        /// form (binary or base64).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
-fn hex32(what: &str, s: &str) -> Result<[u8; 32]> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).map_err(|_| anyhow!("{what}: expected 64 hex digits"))?;
-    Ok(out)
+fn parse_network(s: &str) -> Result<Network, String> {
+    coldgate_tx::address::parse_network(s).map_err(|e| e.to_string())
 }
+
+/// Reads a PSBT file, binary (BIP-174 magic) or base64 text; says which.
+fn read_psbt(path: &std::path::Path) -> Result<(Psbt, bool)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if bytes.starts_with(b"psbt\xff") {
+        let p = Psbt::deserialize(&bytes).map_err(|e| anyhow!("{}: not a PSBT: {e}", path.display()))?;
+        return Ok((p, true));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("{}: neither a binary nor a base64 PSBT", path.display()))?;
+    let p: Psbt = text
+        .trim()
+        .parse()
+        .map_err(|e| anyhow!("{}: not a PSBT: {e}", path.display()))?;
+    Ok((p, false))
+}
+
 
 async fn client(a: ClientArgs) -> Result<ExitCode> {
     let secret = read_secret(&a.secret)?;
@@ -127,7 +163,9 @@ async fn client(a: ClientArgs) -> Result<ExitCode> {
         secret,
         state_path: a.state,
         timeout: Duration::from_millis(a.timeout_ms),
+        network: a.network,
     })?;
+    let mut psbt_out = None;
     let x = match a.call {
         Call::NewKey => c.new_key().await?,
         Call::Pubkey { key_id } => c.pubkey(key_id).await?,
@@ -140,31 +178,70 @@ async fn client(a: ClientArgs) -> Result<ExitCode> {
             amount,
             change,
         } => {
-            let mut txid = hex32("--txid", &txid)?;
-            txid.reverse();
+            let txid = coldgate_tx::txid_from_explorer(&txid)
+                .ok_or_else(|| anyhow!("--txid: expected 64 hex digits (explorer order)"))?;
+            let destination = c.destination(&destination).context("--destination")?;
             c.sign_payment(Payment {
                 key_id,
                 txid,
                 vout,
                 input_amount,
-                destination: hex32("--destination", &destination)?,
+                destination,
                 amount,
                 change,
             })
             .await?
         }
         Call::Status { reference } => c.status(reference).await?,
+        Call::SignPsbt { input, out } => {
+            let (mut psbt, binary) = read_psbt(&input)?;
+            let x = c.sign_psbt(&mut psbt).await?;
+            if matches!(x.outcome, Outcome::Signed { .. }) {
+                let out = out.unwrap_or_else(|| input.with_extension("signed.psbt"));
+                let body = if binary {
+                    psbt.serialize()
+                } else {
+                    format!("{psbt}\n").into_bytes()
+                };
+                std::fs::write(&out, body).with_context(|| format!("writing {}", out.display()))?;
+                psbt_out = Some(out);
+            }
+            x
+        }
+    };
+    let key_info = match x.outcome {
+        Outcome::Key { key_id, key } => Some(coldgate_client::KeyInfo::new(key_id, &key, c.network())?),
+        _ => None,
     };
     if a.json {
-        println!("{}", coldgate_spec::json::to_json(&x.answer));
+        let mut v = coldgate_spec::json::to_json(&x.answer);
+        if let Some(k) = &key_info {
+            v["address"] = k.address.clone().into();
+            v["descriptor"] = k.descriptor.clone().into();
+        }
+        if let Outcome::Signed { tx, reference, .. } = &x.outcome {
+            v["txid"] = tx.compute_txid().to_string().into();
+            v["tx"] = coldgate_tx::bitcoin::consensus::encode::serialize_hex(tx).into();
+            v["reference"] = (*reference).into();
+        }
+        if let Some(p) = &psbt_out {
+            v["psbt"] = p.display().to_string().into();
+        }
+        println!("{v}");
     } else {
         println!("{}", x.outcome);
+        if let Some(k) = &key_info {
+            println!("{k}");
+        }
         if let Outcome::Signed { signature, tx, .. } = &x.outcome {
             println!("signature {}", hex::encode(signature));
             println!(
                 "transaction {}",
                 coldgate_tx::bitcoin::consensus::encode::serialize_hex(tx)
             );
+        }
+        if let Some(p) = &psbt_out {
+            println!("signed PSBT written to {}", p.display());
         }
     }
     Ok(match x.outcome {

@@ -14,7 +14,7 @@ use bitcoin::key::{Keypair, XOnlyPublicKey};
 use bitcoin::secp256k1::SecretKey;
 use coldgate_spec::json::{from_json, to_json};
 use coldgate_spec::{Body, Frame, Payment};
-use coldgate_wallet::{KdfParams, Policy, Store, Wallet};
+use coldgate_wallet::{KdfParams, Operator, Policy, Store, Wallet};
 use serde_json::{json, Value};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
@@ -140,6 +140,44 @@ impl Local {
         let r = self.wallet.handle(&f, now);
         client.check(&f, &r)
     }
+    /// Registers an operator; returns its credential.
+    pub fn add_operator(&mut self, name: &str) -> [u8; 32] {
+        let credential: [u8; 32] = std::array::from_fn(|i| (i as u8) ^ name.len() as u8 ^ 0x5c);
+        let t = self.wallet.store_mut().begin().unwrap();
+        t.add_operator(name, &credential, T0).unwrap();
+        t.commit().unwrap();
+        credential
+    }
+    /// Approves as `name` (registered with [`Local::add_operator`]).
+    pub fn approve(
+        &mut self,
+        name: &str,
+        client_id: u32,
+        reference: u64,
+        now: i64,
+    ) -> Result<coldgate_wallet::Decided, coldgate_wallet::StoreError> {
+        let credential: [u8; 32] = std::array::from_fn(|i| (i as u8) ^ name.len() as u8 ^ 0x5c);
+        let op = Operator {
+            name,
+            credential: &credential,
+        };
+        self.wallet.approve(&op, client_id, reference, now)
+    }
+    /// Denies as `name`.
+    pub fn deny(
+        &mut self,
+        name: &str,
+        client_id: u32,
+        reference: u64,
+        now: i64,
+    ) -> Result<coldgate_wallet::Decided, coldgate_wallet::StoreError> {
+        let credential: [u8; 32] = std::array::from_fn(|i| (i as u8) ^ name.len() as u8 ^ 0x5c);
+        let op = Operator {
+            name,
+            credential: &credential,
+        };
+        self.wallet.deny(&op, client_id, reference, now)
+    }
     pub fn new_key(&mut self, client: &mut Client) -> (u32, XOnlyPublicKey) {
         match self.call(client, Body::NewKey, T0) {
             Body::Pubkey { key_id, key } => (key_id, XOnlyPublicKey::from_slice(&key).unwrap()),
@@ -159,12 +197,14 @@ pub fn destination(seed: u8) -> [u8; 32] {
     keypair(seed).x_only_public_key().0.serialize()
 }
 
-/// A payment of `amount` with 1 000 sat fee and `change` back.
+/// A payment of `amount` with 1 000 sat fee and `change` back, spending an outpoint no
+/// earlier call used (the same payment twice is one payment to the wallet: see `recall`).
 pub fn payment(key_id: u32, amount: u64, change: u64) -> Payment {
+    static VOUT: AtomicU32 = AtomicU32::new(1);
     Payment {
         key_id,
         txid: [0xab; 32],
-        vout: 1,
+        vout: VOUT.fetch_add(1, Ordering::SeqCst) % coldgate_tx::VOUT_LIMIT,
         input_amount: amount + change + 1_000,
         destination: destination(0x42),
         amount,
@@ -285,6 +325,19 @@ impl Site {
         ]);
         let hex = std::fs::read_to_string(&file).unwrap();
         Client::new(id, hex::decode(hex.trim()).unwrap().try_into().unwrap())
+    }
+    /// `operator add`: returns the credential file.
+    pub fn add_operator(&self, name: &str) -> PathBuf {
+        let file = self.scratch.path(&format!("{name}.credential"));
+        self.ok(&[
+            "operator",
+            "add",
+            "--name",
+            name,
+            "--credential-out",
+            file.to_str().unwrap(),
+        ]);
+        file
     }
     pub fn serve(&self) -> Server {
         Server::start(&self.config)
