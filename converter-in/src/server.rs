@@ -3,10 +3,10 @@
 //! The front door accepts every connection first and applies its limits afterwards, so a
 //! waiting peer never sits in the kernel's backlog where nothing can be done about it:
 //!
-//! * at most [`Limits::max_per_peer`] connections per peer address (more are closed at once);
-//! * at most [`Limits::max_connections`] in all: a new one evicts the oldest connection that
-//!   has no request in progress (idle, or still sending its head), and is closed only when
-//!   every connection is busy with a request;
+//! * at most [`Limits::max_per_peer`] connections per peer address: a new one evicts that
+//!   peer's oldest connection that has no request in progress (idle, or still sending its
+//!   head), and is closed at once only when all of that peer's connections are busy;
+//! * at most [`Limits::max_connections`] in all, the same way over every peer;
 //! * a request head must be complete within [`Limits::header_timeout`], its body within
 //!   [`Limits::read_timeout`]; a keep-alive connection idle for [`Limits::idle_timeout`] is
 //!   closed, and one that has carried [`Limits::keep_alive_requests`] requests is closed after
@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -402,12 +402,25 @@ struct Conn {
     peer: IpAddr,
     /// A request is being read or answered.
     busy: AtomicBool,
-    /// Chosen for eviction (it may take a moment to go).
-    evicted: AtomicBool,
+    /// Chosen for eviction (it may take a moment to go): 0, or why ([`EVICTED`],
+    /// [`EVICTED_PEER`]).
+    evicted: AtomicU8,
     evict: Notify,
     served: AtomicU32,
     /// When the connection last finished a request (or opened).
     last: Mutex<Instant>,
+}
+
+/// Evicted to stay within the connection limit.
+const EVICTED: u8 = 1;
+/// Evicted to stay within its peer's connection cap.
+const EVICTED_PEER: u8 = 2;
+
+impl Conn {
+    fn evict(&self, why: u8) {
+        self.evicted.store(why, Ordering::Relaxed);
+        self.evict.notify_one();
+    }
 }
 
 impl Door {
@@ -415,34 +428,39 @@ impl Door {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a new connection, or says why it is closed at once.
+    /// Registers a new connection, or says why it is closed at once. Beyond a limit, the
+    /// oldest connection without a request in progress makes room (its peer's own, for the
+    /// per-peer cap); only when every candidate is busy is the new one refused.
     fn admit(&self, peer: IpAddr) -> Result<(u64, Arc<Conn>), &'static str> {
         let mut c = self.lock();
-        if c.per_peer.get(&peer).copied().unwrap_or(0) >= self.limits.max_per_peer.max(1) {
-            return Err("per_peer_cap");
+        let evictable =
+            |x: &Conn| !x.busy.load(Ordering::Relaxed) && x.evicted.load(Ordering::Relaxed) == 0;
+        let peer_live = c
+            .open
+            .values()
+            .filter(|x| x.peer == peer && x.evicted.load(Ordering::Relaxed) == 0)
+            .count();
+        if peer_live >= self.limits.max_per_peer.max(1) {
+            match c.open.values().find(|x| x.peer == peer && evictable(x)) {
+                Some(v) => v.evict(EVICTED_PEER),
+                None => return Err("per_peer_busy"),
+            }
         }
         let live = c
             .open
             .values()
-            .filter(|x| !x.evicted.load(Ordering::Relaxed))
+            .filter(|x| x.evicted.load(Ordering::Relaxed) == 0)
             .count();
         if live >= self.limits.max_connections.max(1) {
-            let victim = c
-                .open
-                .values()
-                .find(|x| !x.busy.load(Ordering::Relaxed) && !x.evicted.load(Ordering::Relaxed));
-            match victim {
-                Some(v) => {
-                    v.evicted.store(true, Ordering::Relaxed);
-                    v.evict.notify_one();
-                }
+            match c.open.values().find(|x| evictable(x)) {
+                Some(v) => v.evict(EVICTED),
                 None => return Err("all_busy"),
             }
         }
         let conn = Arc::new(Conn {
             peer,
             busy: AtomicBool::new(false),
-            evicted: AtomicBool::new(false),
+            evicted: AtomicU8::new(0),
             evict: Notify::new(),
             served: AtomicU32::new(0),
             last: Mutex::new(Instant::now()),
@@ -625,7 +643,13 @@ async fn connection(
                 }
                 return None;
             }
-            () = conn.evict.notified() => return Some("evicted"),
+            () = conn.evict.notified() => {
+                return Some(if conn.evicted.load(Ordering::Relaxed) == EVICTED_PEER {
+                    "per_peer_cap"
+                } else {
+                    "evicted"
+                });
+            }
             () = &mut lifetime => return Some("lifetime"),
             () = tokio::time::sleep_until(idle_end) => {
                 let idle = !conn.busy.load(Ordering::Relaxed)

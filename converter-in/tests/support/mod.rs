@@ -247,3 +247,10 @@ pub async fn wait_link(c: &ConverterIn, link: &str, up: bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The value of one sample in a Prometheus text exposition (0 when absent).
+pub fn metric(text: &str, sample: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
