@@ -261,7 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })();
             if let Err(e) = added {
                 let _ = std::fs::remove_file(&secret_out);
-                return Err(e).with_context(|| format!("adding client {id}"));
+                return Err(explain(e)).with_context(|| format!("adding client {id}"));
             }
             println!(
                 "added client {id}; secret written to {}",

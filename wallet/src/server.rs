@@ -149,9 +149,16 @@ pub async fn bind(
     BindError,
 > {
     let mut store =
-        crate::Store::open(&config.store, passphrase).map_err(|source| BindError::Store {
-            path: config.store.clone(),
-            source,
+        crate::Store::open(&config.store, passphrase).map_err(|source| match source.unwritable() {
+            Some(why) => BindError::Unwritable {
+                path: config.store.clone(),
+                why,
+                source,
+            },
+            None => BindError::Store {
+                path: config.store.clone(),
+                source,
+            },
         })?;
     // Fail closed from the start: a store that cannot take a write (read-only file, full
     // disk) would have to refuse every request, so the wallet does not start on it.
