@@ -327,8 +327,8 @@ impl Logic for FrameCdc {
         self.ack0.d.next = self.w_rst1.q.val();
         self.ack1.d.next = self.ack0.q.val();
         self.ack_seen.d.next = self.ack1.q.val() | (self.ack_seen.q.val() & !self.reset.val());
-        self.run.d.next = !self.reset.val()
-            & (self.run.q.val() | (self.ack_seen.q.val() & !self.ack1.q.val()));
+        self.run.d.next =
+            !self.reset.val() & (self.run.q.val() | (self.ack_seen.q.val() & !self.ack1.q.val()));
         self.r_rst.next = self.reset.val() | !self.run.q.val();
         self.running.next = self.run.q.val();
 

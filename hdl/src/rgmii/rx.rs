@@ -57,8 +57,8 @@ impl Logic for RgmiiRx {
     fn update(&mut self) {
         dff_setup!(self, rxc, data_q, dv_q, er_q, link_q, speed_q);
         self.ddr.clock.next = self.rxc.val();
-        self.ddr.pins.next = bit_cast::<5, 4>(self.rxd.val())
-            | (bit_cast::<5, 1>(self.rx_ctl.val().into()) << 4);
+        self.ddr.pins.next =
+            bit_cast::<5, 4>(self.rxd.val()) | (bit_cast::<5, 1>(self.rx_ctl.val().into()) << 4);
         self.data_q.d.next = bit_cast::<8, 4>(self.ddr.rise.val().get_bits::<4>(0))
             | (bit_cast::<8, 4>(self.ddr.fall.val().get_bits::<4>(0)) << 4);
         self.dv_q.d.next = self.ddr.rise.val().get_bit(4);
