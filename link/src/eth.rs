@@ -13,9 +13,11 @@
 //! (`crate::threads`): no frame is ever joined with another, since each read returns one
 //! payload.
 //!
-//! A write becomes one Ethernet frame per [`FRAME_LEN`] bytes (the last one shorter if the
-//! write was not a whole number of frames: the appliance drops it, as a lane would drop a
-//! cut frame). The kernel sends no FCS with it: the NIC (or the TAP's far end) adds it.
+//! A write is cut where coldgate frames start ([`next_piece`]): each frame (the magic and
+//! the [`FRAME_LEN`] bytes it starts) is one Ethernet frame, and bytes that are no frame
+//! (what a hostile converter may send between frames) go as Ethernet frames of their own,
+//! which the appliance drops for their length, as a lane would skip them on a UART. The
+//! kernel sends no FCS: the NIC (or the TAP's far end) adds it.
 //!
 //! Spec form: `eth:IFACE[,port=u|t][,local=MAC][,peer=MAC]`. Without `port=`, the port is
 //! taken from the link's name (`untrusted` is U, `trusted` is T, which converter-in and
@@ -26,7 +28,7 @@ use core::str::FromStr;
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
-use coldgate_spec::FRAME_LEN;
+use coldgate_spec::{FRAME_LEN, MAGIC};
 use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender, NetworkInterface};
 use tokio::task::JoinHandle;
 
@@ -244,6 +246,17 @@ impl Read for EthReader {
     }
 }
 
+/// Length of the first Ethernet payload of `bytes`: a whole frame when they start with the
+/// magic, else the bytes before the next magic; never more than [`FRAME_LEN`].
+pub fn next_piece(bytes: &[u8]) -> usize {
+    let start = bytes.windows(MAGIC.len()).position(|w| w == MAGIC);
+    match start {
+        Some(0) | None => bytes.len(),
+        Some(p) => p,
+    }
+    .min(FRAME_LEN)
+}
+
 /// What a link write does: one Ethernet frame per coldgate frame.
 struct EthWriter {
     tx: Box<dyn DataLinkSender>,
@@ -253,7 +266,7 @@ struct EthWriter {
 
 impl Write for EthWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = buf.len().min(FRAME_LEN);
+        let n = next_piece(buf);
         if n == 0 {
             return Ok(0);
         }
@@ -431,6 +444,21 @@ mod tests {
         assert!(EthSpec::parse("sixteen-chars-xx").is_err());
         assert!(EthSpec::parse("veth0,port=x").is_err());
         assert!(EthSpec::parse("veth0,mtu=9000").is_err());
+    }
+
+    #[test]
+    fn writes_are_cut_where_frames_start() {
+        let mut f = [0u8; FRAME_LEN];
+        f[..MAGIC.len()].copy_from_slice(&MAGIC);
+        assert_eq!(next_piece(&f), FRAME_LEN);
+        let two = [f, f].concat();
+        assert_eq!(next_piece(&two), FRAME_LEN);
+        let garbage_then_frame = [&[1u8, 2, 3][..], &f].concat();
+        assert_eq!(next_piece(&garbage_then_frame), 3);
+        assert_eq!(next_piece(&garbage_then_frame[3..]), FRAME_LEN);
+        assert_eq!(next_piece(&[9u8; 400]), FRAME_LEN);
+        assert_eq!(next_piece(&f[..10]), 10);
+        assert_eq!(next_piece(&[]), 0);
     }
 
     #[test]

@@ -124,7 +124,8 @@ pub fn format_counters(c: &PairCounters) -> String {
     s
 }
 
-fn log_frame(side: Side, f: &OutFrame) {
+/// Logs a frame leaving the appliance on `side` (the Ethernet appliance logs the same way).
+pub(crate) fn log_frame(side: Side, f: &OutFrame) {
     match *f {
         OutFrame::Passed {
             msg_type,

@@ -29,6 +29,7 @@ pub mod backend;
 pub mod board;
 pub mod clocked;
 pub mod eth;
+pub mod ethernet;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod frames;

@@ -5,13 +5,23 @@
 //! coldgate-appliance --untrusted tcp:127.0.0.1:7101 --trusted pty --backend verilator \
 //!     --pty-paths /tmp/coldgate.endpoints
 //! ```
+//!
+//! With `--board colorlight` it is the Ethernet appliance instead: the Ethernet top's logic
+//! with each port bridged to a TAP interface and/or a UDP virtual wire
+//! (`coldgate_sim::ethernet`):
+//!
+//! ```text
+//! coldgate-appliance --board colorlight --tap-u cgu0 --tap-t cgt0 [--udp-u 127.0.0.1:0]
+//! ```
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use coldgate_link::LinkSpec;
 use coldgate_sim::appliance::{self, ApplianceConfig};
+use coldgate_sim::ethernet::{self, core::EthCoreKind, EthApplianceConfig};
 use coldgate_sim::BackendKind;
 
 #[derive(Parser, Debug)]
@@ -21,15 +31,34 @@ use coldgate_sim::BackendKind;
 )]
 struct Args {
     /// Link towards the network side (converter-in): tcp:HOST:PORT, pty, serial:PATH, file:PATH.
-    #[arg(long)]
-    untrusted: LinkSpec,
+    #[arg(long, required_unless_present = "board")]
+    untrusted: Option<LinkSpec>,
     /// Link towards the wallet side (converter-out).
-    #[arg(long)]
-    trusted: LinkSpec,
-    /// What runs the lanes: golden, rusthdl, verilator or board.
-    #[arg(long, default_value = "verilator", value_parser = parse_backend)]
-    backend: BackendKind,
-    /// Writes `SIDE KIND ADDRESS` lines (pty slave paths, bound tcp addresses) here.
+    #[arg(long, required_unless_present = "board")]
+    trusted: Option<LinkSpec>,
+    /// What runs the lanes: golden, rusthdl, verilator or board (with --board colorlight:
+    /// golden or verilator).
+    #[arg(long, default_value = "verilator")]
+    backend: String,
+    /// `colorlight`: the Ethernet appliance (the Colorlight 5A-75B's logic, GMII level), its
+    /// ports bridged to --tap-u/--tap-t interfaces and/or --udp-u/--udp-t virtual wires.
+    #[arg(long, value_parser = ["colorlight"])]
+    board: Option<String>,
+    /// TAP interface the appliance creates for port U (untrusted network; needs root).
+    #[arg(long, requires = "board")]
+    tap_u: Option<String>,
+    /// TAP interface for port T (trusted network).
+    #[arg(long, requires = "board")]
+    tap_t: Option<String>,
+    /// UDP virtual wire for port U: binds ADDR; one datagram is one burst as on the wire
+    /// (preamble, SFD, frame, FCS); bursts from port U go to the last sender. No privileges.
+    #[arg(long, requires = "board")]
+    udp_u: Option<SocketAddr>,
+    /// UDP virtual wire for port T.
+    #[arg(long, requires = "board")]
+    udp_t: Option<SocketAddr>,
+    /// Writes `SIDE KIND ADDRESS` lines (pty slave paths, bound tcp addresses; TAP names and
+    /// bound udp wires with --board colorlight) here.
     #[arg(long)]
     pty_paths: Option<PathBuf>,
     /// Traces every signal of the Verilator model to this VCD file (large; for debugging).
@@ -64,17 +93,41 @@ fn main() -> anyhow::Result<()> {
     if !(args.stats_every.is_finite() && args.stats_every > 0.0) {
         anyhow::bail!("--stats-every must be a positive number of seconds");
     }
+    let stats_every = Duration::from_secs_f64(args.stats_every);
+    if args.board.is_some() {
+        let core = EthCoreKind::from_name(&args.backend).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{:?}: the Ethernet appliance runs golden or verilator",
+                args.backend
+            )
+        })?;
+        if args.untrusted.is_some() || args.trusted.is_some() {
+            anyhow::bail!("--board colorlight takes --tap-u/--tap-t/--udp-u/--udp-t, not links");
+        }
+        let cfg = EthApplianceConfig {
+            core,
+            taps: [args.tap_u, args.tap_t],
+            udp: [args.udp_u, args.udp_t],
+            endpoints_file: args.pty_paths,
+            stats_every,
+        };
+        let rt = tokio::runtime::Runtime::new()?;
+        return rt.block_on(ethernet::run(cfg, coldgate_link::signal::shutdown()));
+    }
+    let (Some(untrusted), Some(trusted)) = (args.untrusted, args.trusted) else {
+        anyhow::bail!("--untrusted and --trusted are required without --board");
+    };
     let cfg = ApplianceConfig {
-        untrusted: args.untrusted,
-        trusted: args.trusted,
-        backend: args.backend,
+        untrusted,
+        trusted,
+        backend: parse_backend(&args.backend).map_err(anyhow::Error::msg)?,
         endpoints_file: args.pty_paths,
         vcd: args.vcd,
         board_untrusted: args.board_untrusted,
         board_trusted: args.board_trusted,
         board_status: args.board_status,
         board_baud: args.board_baud,
-        stats_every: Duration::from_secs_f64(args.stats_every),
+        stats_every,
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(appliance::run(cfg, coldgate_link::signal::shutdown()))
