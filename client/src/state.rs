@@ -288,6 +288,21 @@ mod tests {
     }
 
     #[test]
+    fn counters_never_fall_behind_the_clock() {
+        // A state whose counter lags (e.g. restored from an old copy): the next counter jumps
+        // to the clock, so a wallet restored with a clock floor accepts it.
+        let d = scratch("clock");
+        let path = d.join("state.json");
+        std::fs::write(&path, br#"{"client_id": 4, "next_counter": 17}"#).expect("write");
+        let before = now_micros();
+        let mut s = State::open(&path, 4).expect("open");
+        let c = s.reserve_counter().expect("counter");
+        assert!(c >= before, "{c} < {before}");
+        assert!(s.reserve_counter().expect("counter") > c);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
     fn a_state_is_locked_while_open_and_bound_to_its_client() {
         let d = scratch("lock");
         let path = d.join("state.json");

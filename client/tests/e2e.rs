@@ -456,6 +456,123 @@ async fn client_cli_talks_to_the_gateway() {
     assert!(text.contains("signature verified"), "{text}");
     assert!(text.contains("transaction 02000000"), "{text}");
 
+    // The same payment again (as after a lost answer), with --json: the recorded signature,
+    // the same transaction and its original reference, not a second signature.
+    let again = cli(&[
+        "--json",
+        "sign-payment",
+        "--key-id",
+        "2",
+        "--txid",
+        &txid,
+        "--vout",
+        "0",
+        "--input-amount",
+        "1000000",
+        "--destination",
+        &dest,
+        "--amount",
+        "250000",
+        "--change",
+        "740000",
+    ]);
+    assert!(again.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(v["type"], "signature");
+    let tx_hex = v["tx"].as_str().expect("tx hex");
+    assert!(
+        text.contains(&format!("transaction {tx_hex}")),
+        "{text} / {v}"
+    );
+    assert!(
+        text.contains(v["txid"].as_str().expect("txid")),
+        "{text} / {v}"
+    );
+    assert_ne!(v["reference"], v["counter"], "{v}");
+
+    // A PSBT as a watch-only wallet would make it, spending key 2's address: signed through
+    // the gateway and written back with tap_key_sig and the final witness.
+    let key: [u8; 32] = hex::decode(v_key(&cli(&["--json", "pubkey", "--key-id", "2"])))
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes");
+    let internal = coldgate_tx::parse_key(&key).expect("key");
+    let p = Payment {
+        key_id: 2,
+        txid: [0x77; 32],
+        vout: 1,
+        input_amount: 500_000,
+        destination: demo::destination().expect("destination"),
+        amount: 120_000,
+        change: 379_000,
+    };
+    let mut psbt = coldgate_tx::bitcoin::psbt::Psbt::from_unsigned_tx(
+        coldgate_tx::payment_tx(&internal, &p).expect("tx"),
+    )
+    .expect("psbt");
+    psbt.inputs[0].witness_utxo = Some(coldgate_tx::prevout(&internal, &p));
+    let file = work.join("pay.psbt");
+    std::fs::write(&file, psbt.to_string()).expect("write psbt");
+    let out = cli(&["sign-psbt", file.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signed: coldgate_tx::bitcoin::psbt::Psbt =
+        std::fs::read_to_string(work.join("pay.signed.psbt"))
+            .expect("signed psbt")
+            .trim()
+            .parse()
+            .expect("a psbt");
+    let sig = signed.inputs[0]
+        .tap_key_sig
+        .expect("tap_key_sig")
+        .signature
+        .serialize();
+    coldgate_tx::verify(&internal, &p, &sig).expect("signature over the PSBT's transaction");
+    let tx = signed.extract_tx().expect("final");
+    assert_eq!(tx, coldgate_tx::signed_tx(&internal, &p, &sig).expect("tx"));
+    // A PSBT off the shape (a third output) is refused with the reason, nothing sent.
+    let mut odd = psbt.clone();
+    odd.unsigned_tx
+        .output
+        .push(odd.unsigned_tx.output[0].clone());
+    odd.outputs.push(Default::default());
+    std::fs::write(&file, odd.serialize()).expect("write psbt");
+    let out = cli(&["sign-psbt", file.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 outputs"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A destination that is not a taproot address: a clear error before anything is sent.
+    let segwit_v0 = coldgate_tx::bitcoin::Address::p2wsh(
+        &coldgate_tx::bitcoin::ScriptBuf::new(),
+        demo::NETWORK,
+    )
+    .to_string();
+    let out = cli(&[
+        "sign-payment",
+        "--key-id",
+        "2",
+        "--txid",
+        &txid,
+        "--vout",
+        "5",
+        "--input-amount",
+        "1000000",
+        "--destination",
+        &segwit_v0,
+        "--amount",
+        "250000",
+        "--change",
+        "740000",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("P2TR"));
+
     // A fee above the policy's maximum: REJECT, exit code 3.
     let out = pay("250000", "100000");
     assert_eq!(out.status.code(), Some(3));
@@ -516,4 +633,18 @@ async fn dropping_the_gateway_stops_every_process() {
         );
     }
     let _ = std::fs::remove_dir_all(work);
+}
+
+/// The `key` member of a `--json` answer.
+fn v_key(out: &std::process::Output) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["descriptor"]
+        .as_str()
+        .expect("descriptor")
+        .starts_with("tr("));
+    assert!(v["address"]
+        .as_str()
+        .expect("address")
+        .starts_with("bcrt1p"));
+    v["key"].as_str().expect("key").to_string()
 }
