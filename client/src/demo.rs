@@ -272,11 +272,26 @@ impl Gateway {
             // Port U also gets a UDP virtual wire: a second station on the untrusted segment,
             // for hostile bursts (bad FCS, runts) a NIC would never send.
             vec![
-                "--board", "colorlight", "--backend", backend, "--tap-u", TAP_U, "--tap-t",
-                TAP_T, "--udp-u", "127.0.0.1:0",
+                "--board",
+                "colorlight",
+                "--backend",
+                backend,
+                "--tap-u",
+                TAP_U,
+                "--tap-t",
+                TAP_T,
+                "--udp-u",
+                "127.0.0.1:0",
             ]
         } else {
-            vec!["--backend", backend, "--untrusted", &u_spec, "--trusted", &t_spec]
+            vec![
+                "--backend",
+                backend,
+                "--untrusted",
+                &u_spec,
+                "--trusted",
+                &t_spec,
+            ]
         };
         procs.spawn(
             "appliance",
@@ -403,6 +418,47 @@ impl Gateway {
             client_id: CLIENT_ID,
             secret: read_secret(&self.secret_path())?,
             state_path: self.work.join(format!("client-{CLIENT_ID}.state.json")),
+            timeout: Duration::from_secs(20),
+            network: NETWORK,
+        })?)
+    }
+
+    /// Registers one more client with the wallet (`coldgate-wallet client add`); its secret
+    /// goes to [`Gateway::secret_path_of`]. For benches and tests with many clients.
+    pub fn add_client(&self, id: u32) -> Result<()> {
+        let secret = self.secret_path_of(id);
+        wallet_cmd(
+            &self.bins,
+            &self.wallet_config(),
+            &[
+                "client",
+                "add",
+                "--id",
+                &id.to_string(),
+                "--secret-out",
+                &secret.display().to_string(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Client `id`'s secret file.
+    pub fn secret_path_of(&self, id: u32) -> PathBuf {
+        self.work.join(format!("client-{id}.secret"))
+    }
+
+    /// Client `id`'s state file.
+    pub fn state_path_of(&self, id: u32) -> PathBuf {
+        self.work.join(format!("client-{id}.state.json"))
+    }
+
+    /// A session of client `id` (registered at start or with [`Gateway::add_client`]).
+    pub fn client_as(&self, id: u32) -> Result<Client> {
+        Ok(Client::open(ClientConfig {
+            endpoint: self.endpoint.clone(),
+            client_id: id,
+            secret: read_secret(&self.secret_path_of(id))?,
+            state_path: self.state_path_of(id),
             timeout: Duration::from_secs(20),
             network: NETWORK,
         })?)
@@ -585,6 +641,9 @@ async fn session(opts: &DemoOptions, work: &Path, backend: &str) -> Result<DemoR
         _ => bail!("step 1: expected a key, got: {}", x.outcome),
     };
     show(&mut g, opts, &x);
+    // Where coins for this key go (its BIP-86 output key's address), and its descriptor.
+    let info = client.key_info(key_id)?;
+    println!("     {}", info.to_string().replace('\n', "\n     "));
     report.steps.push(format!("new key {key_id}"));
 
     // 2. Within policy: signed, signature verified.
