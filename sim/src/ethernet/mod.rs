@@ -102,14 +102,6 @@ pub fn side_of(port: EthPort) -> Side {
     }
 }
 
-/// The Verilated Ethernet top, once `sim/src/eth.rs` (issue 10) provides it.
-pub(crate) fn verilated_core() -> anyhow::Result<Box<dyn EthCore>> {
-    anyhow::bail!(
-        "the Verilated Ethernet top (coldgate_eth) is not part of this build yet; \
-         run the Ethernet appliance with --backend golden"
-    )
-}
-
 /// What the bridge counts beside the core's counters.
 #[derive(Clone, Copy, Debug, Default)]
 struct BridgeStats {
