@@ -13,7 +13,8 @@
 //! (`spec/vectors/frames.txt`): HMAC-SHA256 over bytes `0..116` with the client's secret, the
 //! JSON form from `coldgate_spec::json`, and the methods of `coldgate_converter_in::rpc`.
 
-#![forbid(unsafe_code)]
+// Denied, not forbidden: `procs` makes one audited exception (PR_SET_PDEATHSIG before exec).
+#![deny(unsafe_code)]
 
 pub mod demo;
 pub mod procs;

@@ -4,6 +4,8 @@
 //! read back for readiness lines (`... listening on ADDR`) and, by the demo, for the hop-by-hop
 //! trace. [`Procs`] stops every process it started when it is dropped: SIGTERM, a grace
 //! period, then SIGKILL; so an error, a panic or Ctrl-C in the caller never leaves one behind.
+//! Each child also asks the kernel for SIGKILL when its supervisor dies (`PR_SET_PDEATHSIG`),
+//! so not even a SIGKILL of the supervisor leaves one running.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -30,6 +32,30 @@ pub struct Proc {
 pub struct Procs {
     dir: PathBuf,
     running: Vec<Proc>,
+}
+
+/// Makes the child get SIGKILL when this process dies, however it dies: [`Procs`]' drop
+/// covers errors, panics and signals we catch, but not a SIGKILL of the supervisor itself
+/// (`kill -9` of `coldgate demo`), after which children would otherwise run on as orphans.
+///
+/// Linux sends the signal when the *thread* that forked exits; children are spawned from the
+/// runtime's worker threads (or the main thread), which live as long as the supervisor.
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt as _;
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure runs in the forked child before exec. It makes two system calls
+    // (prctl, getppid), both async-signal-safe, and allocates nothing and takes no lock.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            // The supervisor may have died between fork and prctl: then go now.
+            if nix::unistd::getppid() != parent {
+                return Err(nix::errno::Errno::ESRCH.into());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// The directory of the running executable: `cargo build --release` puts every coldgate binary
@@ -102,6 +128,7 @@ impl Procs {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {}", program.display()))?;

@@ -29,8 +29,10 @@ pub enum ClientError {
     State(#[from] StateError),
     #[error("secret file {path}: {problem}")]
     Secret { path: PathBuf, problem: String },
+    /// The cause is in the message and deliberately not the error's source: a report that
+    /// walks the chain (`{:#}`) would print it twice.
     #[error("call failed: {0}")]
-    Call(#[from] CallError),
+    Call(CallError),
     #[error("answer refused: {0}")]
     Forged(String),
     #[error("signature refused: {0}")]
@@ -77,6 +79,12 @@ impl std::fmt::Display for KeyInfo {
             "address {}\ndescriptor {}",
             self.address, self.descriptor
         )
+    }
+}
+
+impl From<CallError> for ClientError {
+    fn from(e: CallError) -> ClientError {
+        ClientError::Call(e)
     }
 }
 
@@ -208,7 +216,10 @@ impl Client {
     }
 
     /// A destination from an address of this client's network (P2TR only).
-    pub fn destination(&self, address: &str) -> Result<[u8; 32], coldgate_tx::address::AddressError> {
+    pub fn destination(
+        &self,
+        address: &str,
+    ) -> Result<[u8; 32], coldgate_tx::address::AddressError> {
         coldgate_tx::address::parse_destination(address, self.network)
     }
 

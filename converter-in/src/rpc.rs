@@ -220,11 +220,12 @@ impl std::fmt::Display for Endpoint {
 pub enum CallError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
-    #[error("connecting to {endpoint}: {source}")]
+    /// The I/O error is in the message, not the error's source, so that a report walking
+    /// the chain does not print it twice.
+    #[error("connecting to {endpoint}: {error}")]
     Connect {
         endpoint: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("http: {0}")]
     Http(String),
@@ -246,9 +247,9 @@ pub async fn post(
     let work = async {
         let stream = TcpStream::connect(&endpoint.authority)
             .await
-            .map_err(|source| CallError::Connect {
+            .map_err(|error| CallError::Connect {
                 endpoint: endpoint.to_string(),
-                source,
+                error,
             })?;
         let _ = stream.set_nodelay(true);
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

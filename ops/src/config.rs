@@ -198,6 +198,76 @@ impl GatewayFile {
     }
 }
 
+impl Appliance {
+    /// The section as `coldgate-appliance` options (`--untrusted SPEC`, ...).
+    pub fn to_args(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push((format!("--{k}"), v));
+            }
+        };
+        put("backend", self.backend.clone());
+        put("untrusted", self.untrusted.clone());
+        put("trusted", self.trusted.clone());
+        put("metrics", self.metrics.clone());
+        put(
+            "pty-paths",
+            self.endpoints_file.as_ref().map(|p| p.display().to_string()),
+        );
+        put("board-untrusted", self.board_untrusted.clone());
+        put("board-trusted", self.board_trusted.clone());
+        put("board-status", self.board_status.clone());
+        put("board-baud", self.board_baud.map(|b| b.to_string()));
+        put("stats-every", self.stats_every_s.map(|s| s.to_string()));
+        out
+    }
+}
+
+/// A command line with `--gateway FILE --instance NAME` replaced by the options of
+/// `[appliance.NAME]`; options given on the command line itself win. Without `--gateway` the
+/// command line is returned as it is.
+pub fn appliance_argv(
+    argv: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Vec<std::ffi::OsString>, ConfigError> {
+    let argv: Vec<std::ffi::OsString> = argv.into_iter().collect();
+    let mut kept = Vec::new();
+    let (mut file, mut instance) = (None, None);
+    let mut it = argv.into_iter();
+    while let Some(a) = it.next() {
+        let text = a.to_string_lossy().to_string();
+        let (key, inline) = match text.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (text.clone(), None),
+        };
+        let slot = match key.as_str() {
+            "--gateway" => &mut file,
+            "--instance" => &mut instance,
+            _ => {
+                kept.push(a);
+                continue;
+            }
+        };
+        *slot = inline.or_else(|| it.next().map(|v| v.to_string_lossy().to_string()));
+    }
+    let Some(file) = file else {
+        return Ok(kept);
+    };
+    let name = instance.unwrap_or_else(|| "a".to_string());
+    let section = GatewayFile::load(Path::new(&file))?.appliance(&name)?;
+    let given: Vec<String> = kept
+        .iter()
+        .map(|a| a.to_string_lossy().split('=').next().unwrap_or("").to_string())
+        .collect();
+    for (k, v) in section.to_args() {
+        if !given.contains(&k) {
+            kept.push(k.into());
+            kept.push(v.into());
+        }
+    }
+    Ok(kept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +282,39 @@ mod tests {
         assert!(g.appliance("a").is_ok());
         assert!(g.appliance("z").is_err());
         assert!(g.wallet.config.is_some());
+    }
+
+    #[test]
+    fn an_appliance_instance_becomes_its_command_line() {
+        let dir = std::env::temp_dir().join(format!("coldgate-ops-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("gateway.toml");
+        std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/gateway.toml"), &file)
+            .expect("copy");
+        let argv = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+        let got = appliance_argv(argv(&[
+            "coldgate-appliance",
+            "--gateway",
+            file.to_str().expect("utf-8"),
+            "--instance=b",
+            "--backend",
+            "golden",
+        ]))
+        .expect("expanded");
+        let got: Vec<String> = got.iter().map(|a| a.to_string_lossy().into()).collect();
+        assert_eq!(
+            got,
+            [
+                "coldgate-appliance", "--backend", "golden", "--untrusted",
+                "tcp:127.0.0.1:7111", "--trusted", "tcp:127.0.0.1:7112", "--metrics",
+                "127.0.0.1:9103",
+            ]
+        );
+        let plain = argv(&["coldgate-appliance", "--untrusted", "pty"]);
+        assert_eq!(appliance_argv(plain.clone()).expect("as is"), plain);
+        let missing = argv(&["x", "--gateway", file.to_str().expect("utf-8"), "--instance", "z"]);
+        assert!(appliance_argv(missing).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
