@@ -378,6 +378,7 @@ pub fn write_verilog(dir: &Path, baud: u32) -> Result<Vec<PathBuf>, FlowError> {
     })?;
     Ok(vec![
         write_file(&dir.join("coldgate_pair.v"), &crate::pair_verilog())?,
+        write_file(&dir.join("coldgate_eth.v"), &crate::eth_verilog())?,
         write_file(&dir.join("coldgate_board.v"), &board)?,
         write_file(&dir.join("coldgate_board.pcf"), &pcf)?,
         write_file(&dir.join("coldgate_pair_probe.v"), &probe_verilog())?,

@@ -27,8 +27,9 @@ fn every_generated_file_is_lint_clean() {
     let work = WorkDir::new().unwrap();
     for baud in [config::DEFAULT_BAUD, 12_500_000] {
         let written = write_verilog(work.path(), baud).unwrap();
-        assert_eq!(written.len(), 5);
+        assert_eq!(written.len(), 6);
         lint(work.path(), &["coldgate_pair.v"], "coldgate_pair");
+        lint(work.path(), &["coldgate_eth.v"], "coldgate_eth");
         lint(work.path(), &["coldgate_board.v"], "coldgate_board");
         lint(
             work.path(),

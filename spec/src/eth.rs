@@ -473,7 +473,7 @@ pub mod golden {
                     Some(RxVerdict::Drop(r)) => self.counters.ports[i].bump(r as usize),
                     Some(RxVerdict::Accept(p)) => {
                         self.counters.ports[i].bump(0);
-                        self.to_lane(port, &p[..]);
+                        self.feed_lane(port, &p[..]);
                     }
                 }
             }
@@ -492,7 +492,7 @@ pub mod golden {
             self.lanes.response.tick();
         }
 
-        fn to_lane(&mut self, port: EthPort, payload: &[u8]) {
+        fn feed_lane(&mut self, port: EthPort, payload: &[u8]) {
             let lane = port.lane();
             for &b in payload {
                 let verdict = self.lanes.lane_mut(lane).push(b);

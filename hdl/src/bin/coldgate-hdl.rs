@@ -21,8 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Write coldgate_pair.v, coldgate_board.v, coldgate_board.pcf (and the probe and lint
-    /// waivers) into DIR.
+    /// Write coldgate_pair.v, coldgate_eth.v, coldgate_board.v, coldgate_board.pcf (and the
+    /// probe and lint waivers) into DIR; print the Ethernet ports' MACs.
     Verilog {
         #[arg(long)]
         out: PathBuf,
@@ -62,6 +62,16 @@ fn run(cli: Cli) -> Result<(), flow::FlowError> {
         Cmd::Verilog { out, baud } => {
             for p in flow::write_verilog(&out, baud)? {
                 println!("{}", p.display());
+            }
+            // The Ethernet ports' addresses are fixed in the logic: say which.
+            for port in coldgate_spec::eth::EthPort::BOTH {
+                let c = port.config();
+                eprintln!(
+                    "coldgate_eth port {}: own MAC {}, peer MAC {}",
+                    port.name(),
+                    coldgate_spec::eth::mac_text(&c.own),
+                    coldgate_spec::eth::mac_text(&c.peer)
+                );
             }
         }
         Cmd::Synth { json: _, baud } => {

@@ -21,16 +21,18 @@ pub const RX_COUNT_BITS: usize = RX_SLOT_BITS + 1;
 // The one-hot counter enable has a bit per counter.
 const _: () = assert!(EthDrop::ALL.len() < 16);
 
-#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+/// Receiver states, as the values of `state` (constants rather than a `LogicState` enum: the
+/// enum's localparams land unused in the register's module and fail the lint).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub enum RxState {
     /// Between bursts.
-    Idle,
+    Idle = 0,
     /// In the preamble, before the SFD.
-    Preamble,
+    Preamble = 1,
     /// After the SFD: the MAC frame.
-    Data,
+    Data = 2,
     /// The preamble was wrong: wait for the burst to end.
-    Bad,
+    Bad = 3,
 }
 
 /// One port's receiver.
@@ -81,7 +83,7 @@ pub struct EthRx {
 
     dv_r: DFF<Bit>,
     d_r: DFF<Bits<8>>,
-    state: DFF<RxState>,
+    state: DFF<Bits<2>>,
     /// MAC frame bytes so far, saturating at `MAX_FRAME + 1`.
     n: DFF<Bits<LEN_BITS>>,
     crc: DFF<Bits<32>>,
@@ -111,6 +113,11 @@ pub struct EthRx {
     c_overrun: DFF<Bits<COUNTER_BITS>>,
 
     // Parameters, all from coldgate-spec.
+    st_idle: Constant<Bits<2>>,
+    st_preamble: Constant<Bits<2>>,
+    st_data: Constant<Bits<2>>,
+    st_bad: Constant<Bits<2>>,
+    header_len8: Constant<Bits<SLOT_OFFSET_BITS>>,
     preamble: Constant<Bits<8>>,
     sfd: Constant<Bits<8>>,
     min_frame: Constant<Bits<LEN_BITS>>,
@@ -147,7 +154,7 @@ pub struct EthRx {
     next_roff: Signal<Local, Bits<SLOT_OFFSET_BITS>>,
     next_rslot: Signal<Local, Bits<RX_SLOT_BITS>>,
     next_count: Signal<Local, Bits<RX_COUNT_BITS>>,
-    woff: Signal<Local, Bits<LEN_BITS>>,
+    woff: Signal<Local, Bits<SLOT_OFFSET_BITS>>,
 }
 
 fn one_hot(i: usize) -> Constant<Bits<16>> {
@@ -209,6 +216,11 @@ impl EthRx {
             c_foreign_ethertype: Default::default(),
             c_bad_length: Default::default(),
             c_overrun: Default::default(),
+            st_idle: Constant::new((RxState::Idle as u32).to_bits()),
+            st_preamble: Constant::new((RxState::Preamble as u32).to_bits()),
+            st_data: Constant::new((RxState::Data as u32).to_bits()),
+            st_bad: Constant::new((RxState::Bad as u32).to_bits()),
+            header_len8: Constant::new(eth::HEADER_LEN.to_bits()),
             preamble: Constant::new(eth::PREAMBLE_BYTE.to_bits()),
             sfd: Constant::new(eth::SFD.to_bits()),
             min_frame: len(eth::MIN_FRAME),
@@ -296,74 +308,67 @@ impl Logic for EthRx {
         self.crc_byte.state.next = self.crc.q.val();
         self.crc_byte.data.next = self.d_r.q.val();
         self.header.address.next = self.n.q.val().get_bits::<4>(0);
-        self.woff.next = self.n.q.val() - self.header_len.val();
+        // The payload offset, in slot-offset width (the low bits of `n - HEADER_LEN`).
+        self.woff.next = self.n.q.val().get_bits::<SLOT_OFFSET_BITS>(0) - self.header_len8.val();
         // `<< 8` is SLOT_OFFSET_BITS (asserted in `eth/mod.rs`).
         self.store.write_address.next =
             (bit_cast::<RX_ADDR_BITS, RX_SLOT_BITS>(self.wslot.q.val()) << 8)
-                | bit_cast::<RX_ADDR_BITS, SLOT_OFFSET_BITS>(
-                    self.woff.val().get_bits::<SLOT_OFFSET_BITS>(0),
-                );
+                | bit_cast::<RX_ADDR_BITS, SLOT_OFFSET_BITS>(self.woff.val());
         self.store.write_data.next = self.d_r.q.val();
         self.store.write_enable.next = false;
-        match self.state.q.val() {
-            RxState::Idle => {
-                if self.byte_in.val() {
-                    self.state.d.next = RxState::Bad;
-                    if self.d_r.q.val() == self.preamble.val() {
-                        self.state.d.next = RxState::Preamble;
-                    }
-                    if self.d_r.q.val() == self.sfd.val() {
-                        self.state.d.next = RxState::Data;
-                        self.sfd_now.next = true;
-                    }
+        if self.state.q.val() == self.st_idle.val() {
+            if self.byte_in.val() {
+                self.state.d.next = self.st_bad.val();
+                if self.d_r.q.val() == self.preamble.val() {
+                    self.state.d.next = self.st_preamble.val();
+                }
+                if self.d_r.q.val() == self.sfd.val() {
+                    self.state.d.next = self.st_data.val();
+                    self.sfd_now.next = true;
                 }
             }
-            RxState::Preamble => {
-                if self.byte_in.val() {
-                    if self.d_r.q.val() == self.sfd.val() {
-                        self.state.d.next = RxState::Data;
-                        self.sfd_now.next = true;
-                    } else if self.d_r.q.val() != self.preamble.val() {
-                        self.state.d.next = RxState::Bad;
-                    }
+        } else if self.state.q.val() == self.st_preamble.val() {
+            if self.byte_in.val() {
+                if self.d_r.q.val() == self.sfd.val() {
+                    self.state.d.next = self.st_data.val();
+                    self.sfd_now.next = true;
+                } else if self.d_r.q.val() != self.preamble.val() {
+                    self.state.d.next = self.st_bad.val();
+                }
+            } else {
+                self.state.d.next = self.st_idle.val();
+                self.inc.d.next = self.i_bad_preamble.val();
+            }
+        } else if self.state.q.val() == self.st_bad.val() {
+            if !self.byte_in.val() {
+                self.state.d.next = self.st_idle.val();
+                self.inc.d.next = self.i_bad_preamble.val();
+            }
+        } else if self.byte_in.val() {
+            self.crc.d.next = self.crc_byte.out.val();
+            if self.n.q.val() != self.saturated.val() {
+                self.n.d.next = self.n.q.val() + 1;
+            }
+            if (self.n.q.val() < self.header_len.val())
+                & (self.d_r.q.val() != self.header.data.val())
+            {
+                if self.n.q.val() < self.dst_end.val() {
+                    self.dst_bad.d.next = true;
+                } else if self.n.q.val() < self.src_end.val() {
+                    self.src_bad.d.next = true;
                 } else {
-                    self.state.d.next = RxState::Idle;
-                    self.inc.d.next = self.i_bad_preamble.val();
+                    self.type_bad.d.next = true;
                 }
             }
-            RxState::Bad => {
-                if !self.byte_in.val() {
-                    self.state.d.next = RxState::Idle;
-                    self.inc.d.next = self.i_bad_preamble.val();
-                }
-            }
-            RxState::Data => {
-                if self.byte_in.val() {
-                    self.crc.d.next = self.crc_byte.out.val();
-                    if self.n.q.val() != self.saturated.val() {
-                        self.n.d.next = self.n.q.val() + 1;
-                    }
-                    if (self.n.q.val() < self.header_len.val())
-                        & (self.d_r.q.val() != self.header.data.val())
-                    {
-                        if self.n.q.val() < self.dst_end.val() {
-                            self.dst_bad.d.next = true;
-                        } else if self.n.q.val() < self.src_end.val() {
-                            self.src_bad.d.next = true;
-                        } else {
-                            self.type_bad.d.next = true;
-                        }
-                    }
-                    // Payload bytes only, and only into a free slot: a longer frame never
-                    // writes past its slot.
-                    self.store.write_enable.next = self.room.q.val()
-                        & (self.n.q.val() >= self.header_len.val())
-                        & (self.n.q.val() < self.payload_end.val());
-                } else {
-                    self.burst_end.next = true;
-                    self.state.d.next = RxState::Idle;
-                }
-            }
+            // Payload bytes only, and only into a free slot: a longer frame never
+            // writes past its slot.
+            self.store.write_enable.next = self.room.q.val()
+                & (self.n.q.val() >= self.header_len.val())
+                & (self.n.q.val() < self.payload_end.val());
+        } else {
+            // Data, and the burst has ended.
+            self.burst_end.next = true;
+            self.state.d.next = self.st_idle.val();
         }
         // A new MAC frame: clear the per-frame state and claim a slot if there is one.
         if self.sfd_now.val() {
@@ -472,7 +477,7 @@ impl Logic for EthRx {
 
         if self.reset.val() {
             self.dv_r.d.next = false;
-            self.state.d.next = RxState::Idle;
+            self.state.d.next = self.st_idle.val();
             self.wslot.d.next = 0.into();
             self.rslot.d.next = 0.into();
             self.count.d.next = 0.into();

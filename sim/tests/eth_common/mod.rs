@@ -69,7 +69,7 @@ impl Streams {
     pub fn burst(&mut self, port: EthPort, bytes: &[u8], gap: usize) {
         let s = &mut self.rx[port as usize];
         s.extend(bytes.iter().map(|&b| Some(b)));
-        s.extend(std::iter::repeat(None).take(gap));
+        s.extend(std::iter::repeat_n(None, gap));
     }
 
     /// Idle clocks on `port` until it has `len` clocks.
