@@ -3,9 +3,11 @@
 //! Bytes from the untrusted link enter the request lane, bytes from the trusted link the
 //! response lane; whatever the backend emits on a side goes out on that side's link. The
 //! backend runs on its own thread (a Verilated model stays on the thread that made it), fed
-//! by the link tasks through a channel. Refill ticks come from wall-clock time at
-//! [`RATE_REFILL_HZ`] for simulated backends; they are handed over with the next input, at
-//! most a full bucket's worth, since further ticks at the same point are no-ops.
+//! by the link tasks through a channel. Refill ticks for simulated backends come from the
+//! [`TickClock`]: each chunk is stamped when its link task receives it, and the ticks due by
+//! that arrival (at [`RATE_REFILL_HZ`], counted from the first byte received) are placed
+//! before it. So where a tick falls depends only on the bytes and the pauses between them,
+//! never on how fast the backend runs: the golden model and Verilator give the same verdicts.
 //!
 //! Every frame leaving the appliance is logged as a verdict, and counters are logged every
 //! `stats_every` and at shutdown (from the backend, or as counted on the wire for a board).
@@ -49,8 +51,60 @@ pub struct ApplianceConfig {
 const MAX_CHUNKS_PER_BATCH: usize = 256;
 
 enum Input {
-    Bytes(Side, Bytes),
+    /// Bytes from a side, stamped when the link task received them.
+    Bytes(Side, Bytes, Instant),
     Stop,
+}
+
+/// Refill ticks for a simulated backend, placed by the arrival time of its input.
+///
+/// A board ticks every `CLOCK_HZ / RATE_REFILL_HZ` clocks of its own. A simulated backend has
+/// no such clock (it runs when there is input), and the time at which the worker gets around
+/// to a chunk depends on how long the backend took with the previous ones: Verilator lags the
+/// golden model by milliseconds after a burst, and ticks counted at processing time fell
+/// later in the stream, letting several more frames through. Ticks are therefore counted
+/// from arrival stamps: before a chunk that arrived at `t`, every tick due in
+/// `(last chunk's arrival, t]` is applied, at most a full bucket's worth (more would find
+/// the bucket full). The clock starts at the first chunk; before it the bucket is full, so
+/// earlier ticks could change nothing.
+#[derive(Clone, Debug, Default)]
+pub struct TickClock {
+    epoch: Option<Instant>,
+    done: u64,
+}
+
+impl TickClock {
+    pub fn new() -> TickClock {
+        TickClock::default()
+    }
+
+    /// Ticks to apply before a chunk that arrived at `at`. Stamps from the two sides may
+    /// reach the worker slightly out of order; a stamp earlier than one already seen adds
+    /// no tick.
+    pub fn before(&mut self, at: Instant) -> u32 {
+        let epoch = *self.epoch.get_or_insert(at);
+        let nanos = at.saturating_duration_since(epoch).as_nanos();
+        let due = (nanos * u128::from(RATE_REFILL_HZ) / 1_000_000_000) as u64;
+        let new = due.saturating_sub(self.done);
+        self.done = self.done.max(due);
+        new.min(u64::from(RATE_BURST)) as u32
+    }
+}
+
+/// Hands one stamped chunk to a backend: the ticks due by its arrival first, then its bytes.
+pub fn feed(
+    backend: &mut dyn Backend,
+    clock: &mut TickClock,
+    side: Side,
+    bytes: &[u8],
+    at: Instant,
+) -> Result<(), crate::BackendError> {
+    if backend.kind().host_ticks() {
+        for _ in 0..clock.before(at) {
+            backend.tick();
+        }
+    }
+    backend.push(side, bytes)
 }
 
 /// Creates the backend on the worker thread.
@@ -172,8 +226,7 @@ fn worker(
     } else {
         Duration::from_millis(1)
     };
-    let start = Instant::now();
-    let (mut ticks_due_done, mut ticks_queued) = (0u64, 0u32);
+    let mut clock = TickClock::new();
     let mut splitters = [FrameSplitter::default(), FrameSplitter::default()];
     let mut observed = Observed::default();
     let mut last_stats = Instant::now();
@@ -201,26 +254,14 @@ fn worker(
         for m in first.into_iter().chain(more) {
             match m {
                 Input::Stop => stop = true,
-                Input::Bytes(side, b) => {
-                    if host_ticks {
-                        let due =
-                            (start.elapsed().as_secs_f64() * f64::from(RATE_REFILL_HZ)) as u64;
-                        let new = due.saturating_sub(ticks_due_done);
-                        let apply = new.min(u64::from(RATE_BURST - ticks_queued.min(RATE_BURST)));
-                        for _ in 0..apply {
-                            backend.tick();
-                        }
-                        ticks_queued += apply as u32;
-                        ticks_due_done = due.max(ticks_due_done);
-                    }
-                    backend.push(side, &b)?;
+                Input::Bytes(side, b, at) => {
+                    feed(backend.as_mut(), &mut clock, side, &b, at)?;
                     got_input = true;
                 }
             }
         }
         if got_input || !host_ticks {
             let o = backend.advance()?;
-            ticks_queued = 0;
             for side in Side::BOTH {
                 let bytes = o.side(side);
                 if bytes.is_empty() {
@@ -323,7 +364,7 @@ pub async fn run(
             while let Some(ev) = link.recv().await {
                 match ev {
                     LinkEvent::Data(b) => {
-                        if tx.send(Input::Bytes(side, b)).is_err() {
+                        if tx.send(Input::Bytes(side, b, Instant::now())).is_err() {
                             break;
                         }
                     }
@@ -411,6 +452,78 @@ mod tests {
             ..config(BackendKind::RustHdl)
         };
         assert!(vcd.validate().is_err());
+    }
+
+    #[test]
+    fn ticks_follow_arrival_stamps_from_the_first_chunk() {
+        let t0 = Instant::now();
+        let period = Duration::from_secs(1) / RATE_REFILL_HZ;
+        let mut c = TickClock::new();
+        // The first chunk starts the clock; ticks before it could only find a full bucket.
+        assert_eq!(c.before(t0 + period * 1000), 0);
+        let t0 = t0 + period * 1000;
+        assert_eq!(c.before(t0 + period / 2), 0);
+        assert_eq!(c.before(t0 + period * 3 + period / 2), 3);
+        // A stamp from the other side that reached the worker late adds nothing.
+        assert_eq!(c.before(t0 + period * 2), 0);
+        assert_eq!(c.before(t0 + period * 4), 1);
+        // A long pause: a full bucket's worth, the rest would be lost on a full bucket anyway.
+        assert_eq!(c.before(t0 + period * 10_000), RATE_BURST);
+        assert_eq!(c.before(t0 + period * 10_001), 1);
+    }
+
+    /// The same stamped chunks through the golden model and Verilator (which takes far longer
+    /// per chunk) place the same ticks and give the same output and counters.
+    #[test]
+    fn stamped_bursts_get_the_same_verdicts_from_golden_and_verilator() {
+        let t0 = Instant::now();
+        let period = Duration::from_secs(1) / RATE_REFILL_HZ;
+        let (_, body) = sample_bodies()[0];
+        let burst = RATE_BURST as u64;
+        // (arrival in periods, frames), each burst cut into link-sized chunks.
+        let plan = [
+            (0u32, burst + burst / 2),
+            (burst as u32 / 4, burst / 2),
+            (300, 2 * burst),
+        ];
+        let mut chunks = vec![];
+        let mut counter = 0;
+        for (at, n) in plan {
+            let bytes: Vec<u8> = (0..n)
+                .flat_map(|_| {
+                    counter += 1;
+                    sealed(counter, body)
+                })
+                .collect();
+            for (i, c) in bytes.chunks(coldgate_link::READ_CHUNK).enumerate() {
+                // Chunks of one burst arrive microseconds apart.
+                let stamp = t0 + period * at + period / 2 + Duration::from_micros(i as u64 * 20);
+                chunks.push((c.to_vec(), stamp));
+            }
+        }
+        let run = |b: &mut dyn Backend| {
+            let mut clock = TickClock::new();
+            let mut out = crate::Output::default();
+            for (bytes, at) in &chunks {
+                feed(b, &mut clock, Side::Untrusted, bytes, *at).expect("feed");
+                out.append(b.advance().expect("advance"));
+            }
+            (out, b.counters().expect("counters"))
+        };
+        let golden = run(&mut crate::GoldenBackend::new());
+        let verilator = run(
+            &mut crate::VerilatorBackend::new(crate::Schedule::default(), None).expect("model"),
+        );
+        assert_eq!(verilator.1, golden.1);
+        assert_eq!(verilator.0, golden.0);
+        // The first burst empties the bucket, the short pause refills a quarter of it, the
+        // long one all of it.
+        let b = burst as u32;
+        assert_eq!(golden.1.request.passed, b + b / 4 + b);
+        assert_eq!(
+            golden.1.request.dropped(DropReason::RateLimited),
+            b / 2 + b / 4 + b
+        );
     }
 
     #[test]
