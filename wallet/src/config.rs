@@ -124,10 +124,12 @@ impl Config {
             path: path.clone(),
             source: Box::new(e),
         })?;
-        c.policy.validate_for(c.network).map_err(|source| ConfigError::Policy {
-            path: path.clone(),
-            source,
-        })?;
+        c.policy
+            .validate_for(c.network)
+            .map_err(|source| ConfigError::Policy {
+                path: path.clone(),
+                source,
+            })?;
         let invalid = |problem: &str| ConfigError::Invalid {
             path: path.clone(),
             problem: problem.to_string(),

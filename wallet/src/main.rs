@@ -10,9 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use coldgate_wallet::server;
-use coldgate_wallet::{
-    store, Config, Decided, Operator, Store, Wallet, LISTENING, PASSPHRASE_ENV,
-};
+use coldgate_wallet::{store, Config, Decided, Operator, Store, Wallet, LISTENING, PASSPHRASE_ENV};
 use zeroize::Zeroizing;
 
 /// coldgate's protected wallet: keys, spending policy, client authentication, durable store.
@@ -304,7 +302,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             });
             store::restore(&from, &config.store, &pass()?, floor, now)
                 .map_err(explain)
-                .with_context(|| format!("restoring {} to {}", from.display(), config.store.display()))?;
+                .with_context(|| {
+                    format!("restoring {} to {}", from.display(), config.store.display())
+                })?;
             println!(
                 "restored {} to {}; counters at or below {floor} are refused",
                 from.display(),

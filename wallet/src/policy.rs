@@ -21,7 +21,8 @@ pub struct FeeRate(pub u64);
 impl FeeRate {
     /// A rate from sat/vB.
     pub fn sat_per_vb(rate: f64) -> Option<FeeRate> {
-        (rate.is_finite() && rate >= 0.0 && rate <= 1e12).then(|| FeeRate((rate * 1000.0).round() as u64))
+        (rate.is_finite() && (0.0..=1e12).contains(&rate))
+            .then(|| FeeRate((rate * 1000.0).round() as u64))
     }
     /// True when `fee` over `vsize` vbytes is at least this rate.
     pub fn met_by(self, fee: u64, vsize: u64) -> bool {

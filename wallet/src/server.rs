@@ -59,7 +59,8 @@ async fn respond(
             StatusCode::METHOD_NOT_ALLOWED,
             "method not allowed: POST / only\n",
         );
-        r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
         return Ok(r);
     }
     let body = Limited::new(req.into_body(), limits.max_body_bytes);
@@ -148,18 +149,19 @@ pub async fn bind(
     ),
     BindError,
 > {
-    let mut store =
-        crate::Store::open(&config.store, passphrase).map_err(|source| match source.unwritable() {
-            Some(why) => BindError::Unwritable {
-                path: config.store.clone(),
-                why,
-                source,
-            },
-            None => BindError::Store {
-                path: config.store.clone(),
-                source,
-            },
-        })?;
+    let mut store = crate::Store::open(&config.store, passphrase).map_err(|source| match source
+        .unwritable()
+    {
+        Some(why) => BindError::Unwritable {
+            path: config.store.clone(),
+            why,
+            source,
+        },
+        None => BindError::Store {
+            path: config.store.clone(),
+            source,
+        },
+    })?;
     // Fail closed from the start: a store that cannot take a write (read-only file, full
     // disk) would have to refuse every request, so the wallet does not start on it.
     store

@@ -550,7 +550,11 @@ pub fn restore(
     let t = store.begin()?;
     t.tx.execute(
         "INSERT INTO restores (at, counter_floor, source) VALUES (?1, ?2, ?3)",
-        params![now, to_sql(counter_floor), backup_path.display().to_string()],
+        params![
+            now,
+            to_sql(counter_floor),
+            backup_path.display().to_string()
+        ],
     )?;
     t.audit(
         now,
@@ -688,7 +692,11 @@ impl Txn<'_> {
 
     /// The ledger entry of this client for exactly this payment (same key, outpoint, amounts
     /// and destination), oldest first: a re-sent request whose answer was lost.
-    pub(crate) fn find_payment(&self, client_id: u32, p: &Payment) -> Result<Option<PaymentRecord>> {
+    pub(crate) fn find_payment(
+        &self,
+        client_id: u32,
+        p: &Payment,
+    ) -> Result<Option<PaymentRecord>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE client_id = ?1 AND key_id = ?2 \
              AND txid = ?3 AND vout = ?4 ORDER BY created, reference"
@@ -718,7 +726,11 @@ impl Txn<'_> {
         }
         self.tx.execute(
             "INSERT INTO operators (name, credential, created) VALUES (?1, ?2, ?3)",
-            params![name, self.vault.operator_mac(name, credential).to_vec(), now],
+            params![
+                name,
+                self.vault.operator_mac(name, credential).to_vec(),
+                now
+            ],
         )?;
         self.audit(
             now,

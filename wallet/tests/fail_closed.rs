@@ -20,12 +20,22 @@ struct Mount(PathBuf);
 impl Mount {
     fn tmpfs(dir: &Path, size: &str) -> Mount {
         std::fs::create_dir_all(dir).unwrap();
-        run(&["mount", "-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"], dir);
+        run(
+            &[
+                "mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+            ],
+            dir,
+        );
         Mount(dir.to_owned())
     }
     /// `file` bound onto itself, read-only: a read-only file even for root.
     fn read_only_file(file: &Path) -> Mount {
-        run(&["mount", "--bind"], &format!("{0} {0}", file.display()));
+        run(&["mount", "--bind"], format!("{0} {0}", file.display()));
         let m = Mount(file.to_owned());
         run(&["mount", "-o", "remount,bind,ro"], file);
         m
@@ -214,7 +224,11 @@ fn a_read_only_store_refuses_to_sign_and_says_why() {
             other => panic!("{other:?}"),
         };
         assert!(matches!(
-            call(server.addr, &mut a, Body::SignPayment(payment(k, 600_000, 0))),
+            call(
+                server.addr,
+                &mut a,
+                Body::SignPayment(payment(k, 600_000, 0))
+            ),
             Body::Held { .. }
         ));
         k
@@ -253,12 +267,25 @@ fn a_read_only_store_refuses_to_sign_and_says_why() {
     ]);
     assert!(!approve.status.success());
     let err = String::from_utf8_lossy(&approve.stderr);
-    assert!(err.contains("read-only") && err.contains("nothing was signed"), "{err}");
+    assert!(
+        err.contains("read-only") && err.contains("nothing was signed"),
+        "{err}"
+    );
     assert!(!String::from_utf8_lossy(&approve.stdout).contains("signed"));
     let secret = site.scratch.path("c2.secret");
-    let add = site.cli(&["client", "add", "--id", "2", "--secret-out", secret.to_str().unwrap()]);
+    let add = site.cli(&[
+        "client",
+        "add",
+        "--id",
+        "2",
+        "--secret-out",
+        secret.to_str().unwrap(),
+    ]);
     assert!(!add.status.success());
-    assert!(!secret.exists(), "a secret for a client that was never added");
+    assert!(
+        !secret.exists(),
+        "a secret for a client that was never added"
+    );
     // Writable again: the held payment is still held, and is signed now.
     drop(ro);
     let out = site.ok(&[

@@ -198,8 +198,16 @@ fn operator_decides_held_payments_while_serving_and_signatures_pass_libbitcoinco
     let cred = site.add_operator("carol");
     let cred = cred.to_str().unwrap();
     let who = ["--operator", "carol", "--credential", cred];
-    site.ok(&[&["held", "approve", &approve_ref.to_string(), "--client", "1"][..], &who].concat());
-    site.ok(&[&["held", "deny", &deny_ref.to_string(), "--client", "1"][..], &who].concat());
+    site.ok(&[
+        &["held", "approve", &approve_ref.to_string(), "--client", "1"][..],
+        &who,
+    ]
+    .concat());
+    site.ok(&[
+        &["held", "deny", &deny_ref.to_string(), "--client", "1"][..],
+        &who,
+    ]
+    .concat());
     let Body::Signature { signature, .. } = call(
         addr,
         &mut a,
@@ -223,7 +231,13 @@ fn operator_decides_held_payments_while_serving_and_signatures_pass_libbitcoinco
         }
     );
     // Deciding twice, or a reference that was never held, fails with a message and exit code.
-    let again = site.cli(&[&["held", "approve", &approve_ref.to_string(), "--client", "1"][..], &who].concat());
+    let again = site.cli(
+        &[
+            &["held", "approve", &approve_ref.to_string(), "--client", "1"][..],
+            &who,
+        ]
+        .concat(),
+    );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("no held payment"));
     assert_eq!(site.ok(&["held", "list"]).trim(), "no held payments");

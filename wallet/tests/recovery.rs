@@ -296,9 +296,11 @@ fn a_restored_backup_refuses_a_frame_captured_after_the_backup() {
     let verify = cli_with(&restored, &["audit", "verify"]);
     assert!(String::from_utf8_lossy(&verify.stdout).starts_with("audit chain ok"));
     // Restoring over an existing store is refused.
-    assert!(!cli_with(&restored, &["restore", "--from", copy.to_str().unwrap()])
-        .status
-        .success());
+    assert!(
+        !cli_with(&restored, &["restore", "--from", copy.to_str().unwrap()])
+            .status
+            .success()
+    );
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body: status line, headers, body.
@@ -321,7 +323,11 @@ fn read_response(r: &mut BufReader<TcpStream>) -> (String, Vec<String>, String) 
     }
     let mut body = vec![0; len];
     r.read_exact(&mut body).unwrap();
-    (status.trim_end().to_string(), headers, String::from_utf8(body).unwrap())
+    (
+        status.trim_end().to_string(),
+        headers,
+        String::from_utf8(body).unwrap(),
+    )
 }
 
 #[test]
@@ -382,7 +388,9 @@ fn http_front_echoes_ids_byte_for_byte_keeps_alive_and_names_its_method() {
     let (status, headers, _) = read_response(&mut r);
     assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
     assert!(
-        headers.iter().any(|h| h.eq_ignore_ascii_case("allow: POST")),
+        headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("allow: POST")),
         "{headers:?}"
     );
 }

@@ -143,17 +143,18 @@ fn parse_network(s: &str) -> Result<Network, String> {
 fn read_psbt(path: &std::path::Path) -> Result<(Psbt, bool)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if bytes.starts_with(b"psbt\xff") {
-        let p = Psbt::deserialize(&bytes).map_err(|e| anyhow!("{}: not a PSBT: {e}", path.display()))?;
+        let p = Psbt::deserialize(&bytes)
+            .map_err(|e| anyhow!("{}: not a PSBT: {e}", path.display()))?;
         return Ok((p, true));
     }
-    let text = String::from_utf8(bytes).map_err(|_| anyhow!("{}: neither a binary nor a base64 PSBT", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow!("{}: neither a binary nor a base64 PSBT", path.display()))?;
     let p: Psbt = text
         .trim()
         .parse()
         .map_err(|e| anyhow!("{}: not a PSBT: {e}", path.display()))?;
     Ok((p, false))
 }
-
 
 async fn client(a: ClientArgs) -> Result<ExitCode> {
     let secret = read_secret(&a.secret)?;
@@ -210,7 +211,9 @@ async fn client(a: ClientArgs) -> Result<ExitCode> {
         }
     };
     let key_info = match x.outcome {
-        Outcome::Key { key_id, key } => Some(coldgate_client::KeyInfo::new(key_id, &key, c.network())?),
+        Outcome::Key { key_id, key } => {
+            Some(coldgate_client::KeyInfo::new(key_id, &key, c.network())?)
+        }
         _ => None,
     };
     if a.json {
