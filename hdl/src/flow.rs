@@ -97,7 +97,18 @@ pub(crate) fn write_file(path: &Path, text: &str) -> Result<PathBuf, FlowError> 
 
 /// Runs `tool` with `args` in `dir`; its combined output on success.
 pub fn run(tool: &'static str, args: &[&str], dir: &Path) -> Result<String, FlowError> {
-    let out = Command::new(tool)
+    run_program(tool, Path::new(tool), args, dir)
+}
+
+/// Runs the program at `path` (named `tool` in errors) with `args` in `dir`; its combined
+/// output on success.
+pub fn run_program(
+    tool: &'static str,
+    path: &Path,
+    args: &[&str],
+    dir: &Path,
+) -> Result<String, FlowError> {
+    let out = Command::new(path)
         .args(args)
         .current_dir(dir)
         .output()

@@ -14,11 +14,13 @@
 #![forbid(unsafe_code)]
 
 pub mod board;
+pub mod boards;
 pub mod crc;
 pub mod eth;
 pub mod ecp5;
 pub mod fifo;
 pub mod flow;
+pub mod flow_ecp5;
 pub mod harness;
 pub mod lane;
 pub mod merge;

@@ -5,18 +5,28 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use coldgate_hdl::flow;
+use clap::{Parser, Subcommand, ValueEnum};
+use coldgate_hdl::{flow, flow_ecp5};
 use coldgate_spec::config;
 
 #[derive(Parser)]
 #[command(
     name = "coldgate-hdl",
-    about = "The coldgate verifier's logic: Verilog and iCE40 flow"
+    about = "The coldgate verifier's logic: Verilog, iCE40 and ECP5 flows"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+}
+
+/// Which board's top and flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Board {
+    /// Alchitry Cu (iCE40-HX8K): two UARTs; yosys, nextpnr-ice40, icepack.
+    Alchitry,
+    /// Colorlight 5A-75B rev 7.0 (ECP5-25F): two gigabit Ethernet ports; yosys,
+    /// nextpnr-ecp5, ecppack.
+    Colorlight,
 }
 
 #[derive(Subcommand)]
@@ -35,15 +45,27 @@ enum Cmd {
         /// Print JSON (the only format).
         #[arg(long)]
         json: bool,
+        /// UART rate of the Alchitry top.
         #[arg(long, default_value_t = config::DEFAULT_BAUD)]
         baud: u32,
+        #[arg(long, value_enum, default_value_t = Board::Alchitry)]
+        board: Board,
+        /// nextpnr placement seed (Colorlight).
+        #[arg(long, default_value_t = 1)]
+        seed: u32,
     },
-    /// Build the Alchitry Cu bitstream (.bin).
+    /// Build the bitstream: Alchitry Cu (.bin) or Colorlight 5A-75B (.bit).
     Bitstream {
         #[arg(long)]
         out: PathBuf,
+        /// UART rate of the Alchitry top.
         #[arg(long, default_value_t = config::DEFAULT_BAUD)]
         baud: u32,
+        #[arg(long, value_enum, default_value_t = Board::Alchitry)]
+        board: Board,
+        /// nextpnr placement seed (Colorlight).
+        #[arg(long, default_value_t = 1)]
+        seed: u32,
     },
 }
 
@@ -74,11 +96,46 @@ fn run(cli: Cli) -> Result<(), flow::FlowError> {
                 );
             }
         }
-        Cmd::Synth { json: _, baud } => {
+        Cmd::Synth {
+            json: _,
+            board: Board::Colorlight,
+            seed,
+            ..
+        } => {
+            println!("{}", flow_ecp5::synth_report(seed)?.to_json());
+        }
+        Cmd::Synth {
+            json: _,
+            baud,
+            board: Board::Alchitry,
+            ..
+        } => {
             let report = flow::synth_report(baud)?;
             println!("{}", report.to_json());
         }
-        Cmd::Bitstream { out, baud } => {
+        Cmd::Bitstream {
+            out,
+            board: Board::Colorlight,
+            seed,
+            ..
+        } => {
+            let r = flow_ecp5::bitstream(seed, &out)?;
+            eprintln!(
+                "{}: {} LUTs, {} block RAMs, core {:.2} MHz, RGMII {:.2} MHz (seed {})",
+                out.display(),
+                r.luts,
+                r.ebr,
+                r.core_fmax_mhz,
+                r.rgmii_fmax_mhz,
+                r.seed
+            );
+        }
+        Cmd::Bitstream {
+            out,
+            baud,
+            board: Board::Alchitry,
+            ..
+        } => {
             let r = flow::bitstream(baud, &out)?;
             eprintln!(
                 "{}: {} logic cells, {} block RAMs, {:.2} MHz max",

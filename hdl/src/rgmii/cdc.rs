@@ -46,9 +46,12 @@ pub const MAX_FRAME: u32 = DEPTH - 64;
 /// Idle clocks the reader leaves between frames on its GMII side.
 pub const OUT_GAP: u32 = 4;
 const GAP_BITS: usize = 3;
-const _: () = assert!(OUT_GAP >= 2 && OUT_GAP < 8 + 1 && (OUT_GAP as usize) < (1 << GAP_BITS));
-// The longest legal frame (1522 bytes with a VLAN tag, 8 of preamble) is handed over whole.
-const _: () = assert!(MAX_FRAME > 1530);
+const _: () = assert!(OUT_GAP >= 2 && OUT_GAP < 8 && (OUT_GAP as usize) < (1 << GAP_BITS) + 2);
+// A cut frame is still longer than the longest the Ethernet layer accepts (preamble and SFD
+// included), so the layer still counts it a giant.
+const _: () = assert!(
+    MAX_FRAME as usize > coldgate_spec::eth::MAX_FRAME + coldgate_spec::eth::PREAMBLE_LEN + 1
+);
 
 /// The FIFO. Write side: `w_clock` (the PHY's RXC) with GMII `w_data`/`w_dv`/`w_er` from
 /// [`super::RgmiiRx`]. Read side: `clock` (the core's) with GMII `data`/`dv`, frames with
@@ -96,10 +99,16 @@ pub struct FrameCdc {
     commit_seen: DFF<Bits<PTR_BITS>>,
     rd: DFF<Bits<PTR_BITS>>,
     rd_gray: DFF<Bits<PTR_BITS>>,
+    /// The RAM shows, this clock, the entry read at `issued_addr`.
     issued: DFF<Bit>,
+    issued_addr: DFF<Bits<PTR_BITS>>,
     reading: DFF<Bit>,
     gap: DFF<Bits<GAP_BITS>>,
+    /// The RAM's output, registered: the block RAM's clock-to-out is slow, so nothing but a
+    /// register takes it.
     data_q: DFF<Bits<8>>,
+    last_q: DFF<Bit>,
+    addr_q: DFF<Bits<PTR_BITS>>,
     dv_q: DFF<Bit>,
     ack0: DFF<Bit>,
     ack1: DFF<Bit>,
@@ -115,7 +124,9 @@ pub struct FrameCdc {
     cut_at: Constant<Bits<PTR_BITS>>,
     gap_reload: Constant<Bits<GAP_BITS>>,
     // Locals.
-    w_full: Signal<Local, Bit>,
+    /// At most two free entries on the last clock: with one write a clock, at least one is
+    /// free now unless this says otherwise (a register: the pointer difference is slow).
+    w_full: DFF<Bit>,
     w_last: Signal<Local, Bit>,
     w_write: Signal<Local, Bit>,
     w_error: Signal<Local, Bit>,
@@ -126,7 +137,7 @@ pub struct FrameCdc {
     cm_g2: Signal<Local, Bits<PTR_BITS>>,
     cm_g4: Signal<Local, Bits<PTR_BITS>>,
     r_rst: Signal<Local, Bit>,
-    cur_last: Signal<Local, Bit>,
+    stop: Signal<Local, Bit>,
     start: Signal<Local, Bit>,
     more: Signal<Local, Bit>,
 }
@@ -166,9 +177,12 @@ impl Default for FrameCdc {
             rd: Default::default(),
             rd_gray: Default::default(),
             issued: Default::default(),
+            issued_addr: Default::default(),
             reading: Default::default(),
             gap: Default::default(),
             data_q: Default::default(),
+            last_q: Default::default(),
+            addr_q: Default::default(),
             dv_q: Default::default(),
             ack0: Default::default(),
             ack1: Default::default(),
@@ -180,11 +194,11 @@ impl Default for FrameCdc {
             err0: Default::default(),
             err1: Default::default(),
             err2: Default::default(),
-            full_mark: Constant::new(DEPTH.to_bits()),
+            full_mark: Constant::new((DEPTH - 2).to_bits()),
             cut_at: Constant::new((MAX_FRAME - 1).to_bits()),
-            // The reader is ready again `gap_reload + 1` clocks after a last byte and its
-            // first byte reaches `dv` two clocks later: OUT_GAP idle clocks in between.
-            gap_reload: Constant::new((OUT_GAP - 1).to_bits()),
+            // The reader starts again `gap_reload + 1` clocks after a last byte leaves and
+            // its first byte leaves two clocks later: OUT_GAP idle clocks in between.
+            gap_reload: Constant::new((OUT_GAP - 2).to_bits()),
             w_full: Default::default(),
             w_last: Default::default(),
             w_write: Default::default(),
@@ -196,7 +210,7 @@ impl Default for FrameCdc {
             cm_g2: Default::default(),
             cm_g4: Default::default(),
             r_rst: Default::default(),
-            cur_last: Default::default(),
+            stop: Default::default(),
             start: Default::default(),
             more: Default::default(),
         }
@@ -222,7 +236,8 @@ impl Logic for FrameCdc {
             error_toggle,
             rd_gray0,
             rd_gray1,
-            rd_seen
+            rd_seen,
+            w_full
         );
         dff_setup!(
             self,
@@ -233,9 +248,12 @@ impl Logic for FrameCdc {
             rd,
             rd_gray,
             issued,
+            issued_addr,
             reading,
             gap,
             data_q,
+            last_q,
+            addr_q,
             dv_q,
             ack0,
             ack1,
@@ -262,11 +280,11 @@ impl Logic for FrameCdc {
         self.rd_g4.next = self.rd_g2.val() ^ (self.rd_g2.val() >> 4);
         self.rd_seen.d.next = self.rd_g4.val() ^ (self.rd_g4.val() >> 8);
 
-        self.w_full.next = (self.wr.q.val() - self.rd_seen.q.val()) == self.full_mark.val();
+        self.w_full.d.next = (self.wr.q.val() - self.rd_seen.q.val()) >= self.full_mark.val();
         // The pending byte is a frame's last when the line went idle, or when it is the last
         // one a frame may have.
         self.w_last.next = !self.w_dv.val() | (self.count.q.val() == self.cut_at.val());
-        self.w_write.next = self.pend_valid.q.val() & !self.w_full.val();
+        self.w_write.next = self.pend_valid.q.val() & !self.w_full.q.val();
         self.ring.write_address.next = self.wr.q.val().get_bits::<ADDR_BITS>(0);
         self.ring.write_data.next = bit_cast::<ENTRY_BITS, 8>(self.pend.q.val())
             | (bit_cast::<ENTRY_BITS, 1>(self.w_last.val().into()) << 8);
@@ -290,7 +308,7 @@ impl Logic for FrameCdc {
                 }
             }
         }
-        if self.pend_valid.q.val() & self.w_full.val() {
+        if self.pend_valid.q.val() & self.w_full.q.val() {
             // No room: drop the whole frame, back to the last commit.
             self.wr.d.next = self.commit.q.val();
             self.count.d.next = 0.into();
@@ -339,14 +357,17 @@ impl Logic for FrameCdc {
         self.cm_g4.next = self.cm_g2.val() ^ (self.cm_g2.val() >> 4);
         self.commit_seen.d.next = self.cm_g4.val() ^ (self.cm_g4.val() >> 8);
 
-        // One read in flight: `issued` says the RAM shows the entry read last clock.
-        self.cur_last.next = self.issued.q.val() & self.ring.read_data.val().get_bit(8);
+        // Reads run two clocks ahead of the output: address, RAM, register. A frame's last
+        // entry is known only when it reaches the register, by which time two more reads
+        // are under way: they are discarded and `rd` goes back to just after the last.
+        self.stop.next = self.dv_q.q.val() & self.last_q.q.val();
         self.start.next = !self.reading.q.val()
             & !self.gap.q.val().any()
             & (self.rd.q.val() != self.commit_seen.q.val());
-        self.more.next = self.reading.q.val() & !self.cur_last.val();
+        self.more.next = self.reading.q.val() & !self.stop.val();
         self.ring.read_address.next = self.rd.q.val().get_bits::<ADDR_BITS>(0);
         self.issued.d.next = self.start.val() | self.more.val();
+        self.issued_addr.d.next = self.rd.q.val();
         self.reading.d.next = self.start.val() | self.more.val();
         if self.start.val() | self.more.val() {
             self.rd.d.next = self.rd.q.val() + 1;
@@ -354,12 +375,15 @@ impl Logic for FrameCdc {
         if self.gap.q.val().any() {
             self.gap.d.next = self.gap.q.val() - 1;
         }
-        if self.cur_last.val() {
+        if self.stop.val() {
+            self.rd.d.next = self.addr_q.q.val() + 1;
             self.gap.d.next = self.gap_reload.val();
         }
         self.rd_gray.d.next = self.rd.q.val() ^ (self.rd.q.val() >> 1);
         self.data_q.d.next = self.ring.read_data.val().get_bits::<8>(0);
-        self.dv_q.d.next = self.issued.q.val();
+        self.last_q.d.next = self.ring.read_data.val().get_bit(8);
+        self.addr_q.d.next = self.issued_addr.q.val();
+        self.dv_q.d.next = self.issued.q.val() & !self.stop.val();
         self.data.next = self.data_q.q.val();
         self.dv.next = self.dv_q.q.val();
 
