@@ -239,3 +239,61 @@ fn a_bad_fcs_frame_never_reaches_the_lane() {
     assert_eq!(c.request.passed, 1);
     assert_eq!(c.request.total_dropped(), 0);
 }
+
+/// Overload: port U's frames all come back as NOTICEs while port T's all pass to U, both at
+/// line rate, so port U is asked for twice what it can send. Frames that find no receive
+/// slot are counted as overrun; nothing else is lost, nothing sent is malformed, and every
+/// counter adds up.
+#[test]
+fn overload_is_counted_as_overrun_and_nothing_else_is_lost() {
+    const N: usize = 300;
+    let mut s = Streams::default();
+    let mut responses = vec![];
+    for i in 0..N {
+        let mut bad = valid_payload(EthPort::U, 5, i as u64 + 1, i as u8);
+        bad[coldgate_spec::field::TAG.start] ^= 1; // the frame's CRC fails in the lane
+        s.burst(EthPort::U, &to_port(EthPort::U, &bad), MIN_GAP);
+        let ok = valid_payload(EthPort::T, 5, i as u64 + 1, i as u8);
+        s.burst(EthPort::T, &to_port(EthPort::T, &ok), MIN_GAP);
+        responses.push(ok);
+    }
+    let mut top = EthTop::new();
+    let sent = run_top(&mut top, &s.clocks(8 * WIRE_BYTES + 2_000));
+    let c = top.counters();
+    let (u, t) = (c.port(EthPort::U), c.port(EthPort::T));
+    for pc in [u, t] {
+        assert_eq!(
+            pc.accepted() + pc.dropped(EthDrop::Overrun),
+            N as u32,
+            "every frame accepted or counted as overrun"
+        );
+    }
+    assert!(
+        u.dropped(EthDrop::Overrun) + t.dropped(EthDrop::Overrun) > 0,
+        "twice line rate must overrun"
+    );
+    // Every accepted frame was decided by its lane, and every decision left its port.
+    assert_eq!(
+        c.request.passed as u64 + c.request.total_dropped(),
+        u64::from(u.accepted())
+    );
+    assert_eq!(c.request.passed, 0);
+    assert_eq!(
+        c.response.passed as u64 + c.response.total_dropped(),
+        u64::from(t.accepted())
+    );
+    assert_eq!(c.response.total_dropped(), 0);
+    let (u_out, t_out) = (&sent[EthPort::U as usize], &sent[EthPort::T as usize]);
+    assert_eq!(u.sent() as usize, u_out.passes.len() + u_out.notices.len());
+    assert_eq!(u_out.notices.len() as u64, c.request.total_dropped());
+    assert_eq!(u_out.passes.len() as u32, c.response.passed);
+    assert!(t_out.passes.is_empty() && t_out.notices.is_empty() && t.sent() == 0);
+    // The responses that got through are the ones sent, in order, unchanged.
+    let mut rest = responses.iter();
+    for p in &u_out.passes {
+        assert!(
+            rest.any(|r| r == p),
+            "a pass out of U that T never sent, or out of order"
+        );
+    }
+}

@@ -10,12 +10,14 @@
 //! * [`rx`]: preamble/SFD, header and length checks, FCS in logic, receive slots that release a
 //!   payload to the lane only after its FCS passed, per-reason drop counters;
 //! * [`tx`]: two frame slots, preamble, SFD, the port's header, payload, fresh FCS, gap;
-//! * [`top`]: `coldgate_eth`, both ports around the lane pair.
+//! * [`top`]: `coldgate_eth`, both ports around the lane pair;
+//! * [`sim`]: `coldgate_eth` in rust-hdl's simulator, clock by clock.
 //!
 //! Every number (MACs, EtherType, lengths, CRC) comes from `coldgate_spec::eth`; the
 //! behaviour is `coldgate_spec::eth::golden`.
 
 pub mod rx;
+pub mod sim;
 pub mod top;
 pub mod tx;
 
