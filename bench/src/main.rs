@@ -16,6 +16,7 @@ use clap::{Parser, ValueEnum};
 use serde_json::Value;
 
 mod e2e;
+mod eth;
 mod golden;
 mod measure;
 mod sim;
@@ -29,6 +30,9 @@ enum Suite {
     /// Calls through the whole gateway (real processes on loopback), against the same calls
     /// sent straight to the wallet.
     E2e,
+    /// The Ethernet appliance: line rate in clocks, its simulation cost against the pair
+    /// core, and calls through `eth:` links against tcp links (root: a network namespace).
+    Eth,
 }
 
 impl Suite {
@@ -37,6 +41,7 @@ impl Suite {
             Suite::Golden => "golden",
             Suite::Sim => "sim",
             Suite::E2e => "e2e",
+            Suite::Eth => "eth",
         }
     }
 }
@@ -48,10 +53,11 @@ struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Seconds each measurement runs for.
+    /// Seconds each measurement runs for (e2e: per concurrency level and path).
     #[arg(long, default_value_t = 1.0)]
     seconds: f64,
-    /// Also write the result as DIR/<suite>.json, and the suite's plots (e2e: DIR/e2e-latency.svg).
+    /// Also write the result as DIR/<suite>.json, and the suite's plots (e2e: DIR/e2e-latency.svg
+    /// and DIR/e2e-concurrency.svg, throughput against concurrency).
     #[arg(long, value_name = "DIR")]
     plot: Option<PathBuf>,
     /// e2e: the appliance's backend (`auto`: verilator when installed, else rusthdl, as the demo).
@@ -69,6 +75,7 @@ fn run(args: &Args) -> Result<Value> {
     let result = match args.suite {
         Suite::Golden => golden::run(args.seconds),
         Suite::Sim => sim::run(args.seconds),
+        Suite::Eth => eth::run(args.seconds, args.bin_dir.clone())?,
         Suite::E2e => {
             let (result, latencies) = e2e::run(&e2e::Options {
                 seconds: args.seconds,
@@ -77,6 +84,7 @@ fn run(args: &Args) -> Result<Value> {
             })?;
             if let Some(dir) = &args.plot {
                 e2e::plot(&latencies, &dir.join("e2e-latency.svg"))?;
+                e2e::plot_throughput(&latencies, &dir.join("e2e-concurrency.svg"))?;
             }
             result
         }

@@ -532,6 +532,93 @@ impl Gateway {
         Ok(())
     }
 
+    /// Runs `coldgate-wallet --config WALLET.toml ARGS...` (e.g. `audit verify`); its stdout.
+    pub fn wallet_cli(&self, args: &[&str]) -> Result<String> {
+        wallet_cmd(&self.bins, &self.wallet_config(), args)
+    }
+
+    /// Kills one of the gateway's processes with SIGKILL, as a crash would, and starts it
+    /// again on the same addresses (so its peers reconnect to it): `wallet`, `appliance`,
+    /// `converter-out` or `converter-in`.
+    pub async fn crash_and_restart(&mut self, name: &str) -> Result<()> {
+        let tcp = |spec: &str| spec.starts_with("tcp:");
+        if !(tcp(&self.untrusted) && tcp(&self.trusted)) && name == "appliance" {
+            bail!("restarting the appliance on the same addresses needs tcp links");
+        }
+        self.procs.kill(name)?;
+        match name {
+            "wallet" => {
+                // Same port as before: converter-out keeps calling the address it was given.
+                let config = self.wallet_config();
+                let text = std::fs::read_to_string(&config)?;
+                let addr = self.wallet_url.trim_start_matches("http://").to_string();
+                let fixed =
+                    text.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\""));
+                std::fs::write(&config, fixed)?;
+                let config_arg = config.display().to_string();
+                let pass: &[(&str, &OsStr)] =
+                    &[("COLDGATE_WALLET_PASSPHRASE", OsStr::new(PASSPHRASE))];
+                self.procs.spawn(
+                    "wallet",
+                    &self.bins.wallet,
+                    ["--config", &config_arg, "serve"],
+                    pass,
+                )?;
+                self.procs
+                    .wait_line("wallet", "coldgate-wallet listening on ", PATIENCE)
+                    .await?;
+            }
+            "appliance" => {
+                let endpoints = self.work.join("appliance.endpoints");
+                let _ = std::fs::remove_file(&endpoints);
+                let endpoints_arg = endpoints.display().to_string();
+                let (u, t) = (self.untrusted.clone(), self.trusted.clone());
+                self.procs.spawn(
+                    "appliance",
+                    &self.bins.appliance,
+                    [
+                        "--backend",
+                        &self.backend,
+                        "--untrusted",
+                        &u,
+                        "--trusted",
+                        &t,
+                        "--pty-paths",
+                        &endpoints_arg,
+                    ],
+                    &[],
+                )?;
+                self.procs
+                    .wait_file("appliance", &endpoints, PATIENCE)
+                    .await?;
+            }
+            "converter-out" => {
+                let (t, w) = (self.trusted.clone(), self.wallet_url.clone());
+                self.procs.spawn(
+                    "converter-out",
+                    &self.bins.converter_out,
+                    ["--link", &t, "--wallet", &w],
+                    &[],
+                )?;
+            }
+            "converter-in" => {
+                let (listen, u) = (self.endpoint.authority.clone(), self.untrusted.clone());
+                let name = self.converter_in.clone();
+                self.procs.spawn(
+                    &name,
+                    &self.bins.converter_in,
+                    ["--listen", &listen, "--link", &u],
+                    &[],
+                )?;
+                self.procs
+                    .wait_line(&name, "coldgate-converter-in listening on ", PATIENCE)
+                    .await?;
+            }
+            other => bail!("no process {other} to restart"),
+        }
+        Ok(())
+    }
+
     /// Every new log line of every hop that mentions one of `counters`, in time order.
     fn hops(&mut self, counters: &[u64]) -> Vec<String> {
         let mut lines: Vec<(String, String, String)> = Vec::new();

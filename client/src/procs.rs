@@ -247,6 +247,20 @@ impl Procs {
         }
     }
 
+    /// Kills one process with SIGKILL (no chance to clean up, as in a crash) and reaps it;
+    /// its logs stay until a process of the same name is started again.
+    pub fn kill(&mut self, name: &str) -> Result<()> {
+        let i = self
+            .running
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| anyhow!("no running process named {name}"))?;
+        let mut p = self.running.remove(i);
+        p.child.kill().with_context(|| format!("killing {name}"))?;
+        p.child.wait().with_context(|| format!("reaping {name}"))?;
+        Ok(())
+    }
+
     /// Stops every process, newest first.
     pub fn stop_all(&mut self) {
         while let Some(mut p) = self.running.pop() {

@@ -33,8 +33,10 @@ use coldgate_spec::json::{from_json, to_json};
 pub enum Unanswered {
     #[error("a {0} frame is not a request")]
     NotARequest(coldgate_spec::MsgType),
+    /// The cause is in the message and deliberately not the error's source, so that a report
+    /// walking the chain (`{:#}`) does not print it twice.
     #[error("wallet call failed: {0}")]
-    Call(#[from] CallError),
+    Call(CallError),
     #[error("wallet result is not a frame: {0}")]
     NotAFrame(String),
     #[error("wallet answered {got} to a {method} call")]
@@ -53,6 +55,12 @@ pub enum Unanswered {
     },
     #[error("answer frame does not encode: {0}")]
     Encode(String),
+}
+
+impl From<CallError> for Unanswered {
+    fn from(e: CallError) -> Unanswered {
+        Unanswered::Call(e)
+    }
 }
 
 /// The wallet's answer frame for one verified request frame.
