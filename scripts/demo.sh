@@ -6,4 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --release --locked --bins
-exec target/release/coldgate demo "$@"
+target/release/coldgate demo "$@"
+# Then the same session over raw Ethernet: TAP interfaces in a private network namespace the
+# demo makes itself, which needs root (as CI and the project's machines run). Without root, or
+# when the caller chose a link, the tcp demo above is the demo.
+if [ $# -eq 0 ] && [ "$(id -u)" -eq 0 ]; then
+  echo
+  target/release/coldgate demo --link eth
+fi

@@ -9,6 +9,9 @@ command -v nextpnr-ice40 >/dev/null || need+=(nextpnr-ice40)
 command -v icepack >/dev/null || need+=(fpga-icestorm)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
+# iproute2 and util-linux (setpriv): the Ethernet tests' network namespaces, veths, TAPs
+command -v ip >/dev/null || need+=(iproute2)
+command -v setpriv >/dev/null || need+=(util-linux)
 /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
