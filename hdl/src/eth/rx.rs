@@ -35,6 +35,62 @@ pub enum RxState {
     Bad = 3,
 }
 
+/// Two bytes between the receive store and the lane: the lane's input comparators then start
+/// from registers rather than from the block RAM's output, and `room` (a register) is all
+/// the reader sees of the lane's ready. Moves one byte per clock while the lane takes them.
+#[derive(LogicBlock, Default)]
+pub struct ByteSkid {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// Push `in_data` (only while `room`).
+    pub push: Signal<In, Bit>,
+    pub in_data: Signal<In, Bits<8>>,
+    pub room: Signal<Out, Bit>,
+    pub out_data: Signal<Out, Bits<8>>,
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    q0_valid: DFF<Bit>,
+    q0_data: DFF<Bits<8>>,
+    q1_valid: DFF<Bit>,
+    q1_data: DFF<Bits<8>>,
+}
+
+impl Logic for ByteSkid {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.out_data.next = self.q0_data.q.val();
+        self.out_valid.next = self.q0_valid.q.val();
+        self.room.next = !self.q1_valid.q.val();
+        dff_setup!(self, clock, q0_valid, q0_data, q1_valid, q1_data);
+        if self.q0_valid.q.val() & self.out_ready.val() {
+            self.q0_valid.d.next = self.q1_valid.q.val();
+            self.q0_data.d.next = self.q1_data.q.val();
+            self.q1_valid.d.next = false;
+            if self.push.val() {
+                if self.q1_valid.q.val() {
+                    self.q1_valid.d.next = true;
+                    self.q1_data.d.next = self.in_data.val();
+                } else {
+                    self.q0_valid.d.next = true;
+                    self.q0_data.d.next = self.in_data.val();
+                }
+            }
+        } else if self.push.val() {
+            if self.q0_valid.q.val() {
+                self.q1_valid.d.next = true;
+                self.q1_data.d.next = self.in_data.val();
+            } else {
+                self.q0_valid.d.next = true;
+                self.q0_data.d.next = self.in_data.val();
+            }
+        }
+        if self.reset.val() {
+            self.q0_valid.d.next = false;
+            self.q1_valid.d.next = false;
+        }
+    }
+}
+
 /// One port's receiver.
 ///
 /// The GMII pins are registered first. A burst's MAC frame is checked as it arrives: the
@@ -51,8 +107,9 @@ pub enum RxState {
 /// is counted as [`EthDrop::Overrun`].
 ///
 /// The reader streams committed slots one byte per clock: the block RAM's read address is
-/// computed from the *next* read position, so its output register always holds the byte at
-/// the head and `out_data` comes straight from it.
+/// computed from the *next* read position, so its output always holds the byte at the head,
+/// which moves into a two-byte queue ([`ByteSkid`]) whenever it has room; the lane reads the
+/// queue's registers.
 #[derive(LogicBlock)]
 pub struct EthRx {
     pub clock: Signal<In, Clock>,
@@ -78,6 +135,7 @@ pub struct EthRx {
     pub count_overrun: Signal<Out, Bits<COUNTER_BITS>>,
 
     header: ROM<Bits<8>, 4>,
+    out_q: ByteSkid,
     store: RAM<Bits<8>, RX_ADDR_BITS>,
     crc_byte: CrcByte,
 
@@ -189,6 +247,7 @@ impl EthRx {
             count_bad_length: Default::default(),
             count_overrun: Default::default(),
             header: ROM::new(header),
+            out_q: Default::default(),
             store: Default::default(),
             crc_byte: Default::default(),
             dv_r: Default::default(),
@@ -263,8 +322,8 @@ impl Logic for EthRx {
     #[hdl_gen]
     fn update(&mut self) {
         // Outputs from registers first (see `fifo.rs` on Verilator's block splitting).
-        self.out_valid.next = self.r_active.q.val();
-        self.out_data.next = self.store.read_data.val();
+        self.out_valid.next = self.out_q.out_valid.val();
+        self.out_data.next = self.out_q.out_data.val();
         dff_setup!(
             self,
             clock,
@@ -404,7 +463,12 @@ impl Logic for EthRx {
         }
 
         // Reader: committed slots, one byte per clock.
-        self.pop.next = self.r_active.q.val() & self.out_ready.val();
+        self.out_q.clock.next = self.clock.val();
+        self.out_q.reset.next = self.reset.val();
+        self.out_q.out_ready.next = self.out_ready.val();
+        self.pop.next = self.r_active.q.val() & self.out_q.room.val();
+        self.out_q.push.next = self.pop.val();
+        self.out_q.in_data.next = self.store.read_data.val();
         self.free.next = self.pop.val() & (self.roff.q.val() == self.last_offset.val());
         self.next_roff.next = self.roff.q.val();
         self.next_rslot.next = self.rslot.q.val();
@@ -501,6 +565,22 @@ impl Logic for EthRx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_skid_checks_and_validates() {
+        let mut uut = ByteSkid::default();
+        uut.clock.connect();
+        uut.reset.connect();
+        uut.push.connect();
+        uut.in_data.connect();
+        uut.out_ready.connect();
+        uut.connect_all();
+        check_all(&uut).unwrap();
+        let name = format!("coldgate_eth_skid_{}", std::process::id());
+        let r = yosys_validate(&name, &generate_verilog(&uut));
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&name));
+        r.unwrap();
+    }
 
     #[test]
     fn eth_rx_checks_and_validates() {

@@ -30,7 +30,7 @@ const _: () = assert!(PREFIX_LEN <= 32);
 ///
 /// A frame is a schedule of `WIRE_BYTES` clocks counted by `tpos`: the prefix (preamble,
 /// SFD, destination = peer, source = own MAC, EtherType) from a ROM, the payload from the
-/// slot (the block RAM read one clock ahead), the FCS (complemented CRC register, little
+/// slot (the block RAM read two clocks ahead, its output registered), the FCS (complemented CRC register, little
 /// endian; the CRC runs over header and payload), then `MIN_GAP` clocks with `tx_en` low.
 /// After the gap the next waiting frame starts at once. The GMII outputs are registers.
 #[derive(LogicBlock)]
@@ -60,6 +60,9 @@ pub struct EthTx {
     active: DFF<Bit>,
     tpos: DFF<Bits<TPOS_BITS>>,
     crc: DFF<Bits<32>>,
+    /// The block RAM's output, registered: the payload byte of this clock (read two clocks
+    /// ahead), so no path runs from the RAM through the byte mux into the CRC.
+    rd_q: DFF<Bits<8>>,
     tx_en_r: DFF<Bit>,
     txd_r: DFF<Bits<8>>,
     c_sent: DFF<Bits<COUNTER_BITS>>,
@@ -118,6 +121,7 @@ impl EthTx {
             active: Default::default(),
             tpos: Default::default(),
             crc: Default::default(),
+            rd_q: Default::default(),
             tx_en_r: Default::default(),
             txd_r: Default::default(),
             c_sent: Default::default(),
@@ -126,7 +130,7 @@ impl EthTx {
             crc_init: Constant::new(checksum::INIT.to_bits()),
             t_header: t(eth::PREAMBLE_LEN + 1),
             t_payload: t(PREFIX_LEN),
-            t_read: t(PREFIX_LEN - 1),
+            t_read: t(PREFIX_LEN - 2),
             t_fcs: t(fcs),
             t_fcs1: t(fcs + 1),
             t_fcs2: t(fcs + 2),
@@ -152,8 +156,9 @@ impl Logic for EthTx {
         self.count_sent.next = self.c_sent.q.val();
         self.in_ready.next = self.count.q.val() != self.full.val();
         dff_setup!(
-            self, clock, wslot, woff, rslot, count, active, tpos, crc, tx_en_r, txd_r, c_sent
+            self, clock, wslot, woff, rslot, count, active, tpos, crc, rd_q, tx_en_r, txd_r, c_sent
         );
+        self.rd_q.d.next = self.store.read_data.val();
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
 
@@ -186,7 +191,7 @@ impl Logic for EthTx {
         if self.tpos.q.val() < self.t_payload.val() {
             self.out_byte.next = self.prefix.data.val();
         } else if self.tpos.q.val() < self.t_fcs.val() {
-            self.out_byte.next = self.store.read_data.val();
+            self.out_byte.next = self.rd_q.q.val();
         } else if self.tpos.q.val() == self.t_fcs.val() {
             self.out_byte.next = self.fcs.val().get_bits::<8>(0);
         } else if self.tpos.q.val() == self.t_fcs1.val() {
