@@ -17,7 +17,8 @@
 //! * `reason`: the [`DropReason`] value when the check fails, 0 for the magic bytes (a
 //!   mismatch there is hunting, not a drop).
 //! * `crc`: the byte belongs to the CRC trailer; `end`: the last byte of the frame;
-//!   `readable`: the header has fully arrived before this byte; `capture`: the byte is part of
+//!   `readable`: a drop at this byte reports the header (spec's `golden::header_readable`:
+//!   every header byte has arrived, this one included); `capture`: the byte is part of
 //!   the client id or counter, which the lane keeps for a NOTICE; `type`: the message type byte.
 //!
 //! The ROM address is `{type index, offset}` with the type index the low two bits of the
@@ -26,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use coldgate_spec::field::{self, body, header, ByteKind, CRC, FRAME_LEN, MAGIC, TAG};
-use coldgate_spec::{DropReason, LaneId, MsgType};
+use coldgate_spec::{golden, DropReason, LaneId, MsgType};
 use rust_hdl::prelude::{Bits, ToBits};
 
 /// Bits of a frame offset (every offset fits: spec asserts `FRAME_LEN <= 256`).
@@ -153,7 +154,7 @@ pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
                 | reason << RULE_REASON
                 | flag(rule.first, RULE_FIRST)
                 | flag(rule.kind == ByteKind::Crc, RULE_CRC)
-                | flag(offset >= header::LEN, RULE_READABLE)
+                | flag(golden::header_readable(offset), RULE_READABLE)
                 | flag(
                     (header::CLIENT_ID.start..header::COUNTER.end).contains(&offset),
                     RULE_CAPTURE,
@@ -162,9 +163,20 @@ pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
                 | flag(offset == header::MSG_TYPE.start, RULE_TYPE);
             out.push(((slot << OFFSET_BITS) | offset as u32, word));
         }
+        // Rows past the frame: the lane reads two bytes ahead, so after every frame the port
+        // shows offsets FRAME_LEN and FRAME_LEN + 1. Their word is zero (no check, no reason,
+        // no flag), so every address the port can take holds a value: no X reaches the rule,
+        // verdict or counter registers in a four-state simulator, and a formal tool sees a
+        // constant ROM instead of arbitrary rows.
+        for offset in FRAME_LEN..1 << OFFSET_BITS {
+            out.push(((slot << OFFSET_BITS) | offset as u32, PAST_FRAME_WORD));
+        }
     }
     out
 }
+
+/// The rule word of every ROM row past a frame's last byte (see [`rule_words`]).
+pub const PAST_FRAME_WORD: u32 = 0;
 
 /// The rule ROM of `lane` as rust-hdl's ROM contents.
 pub fn rule_rom(lane: LaneId) -> BTreeMap<Bits<RULE_ADDR_BITS>, Bits<32>> {
@@ -228,7 +240,12 @@ mod tests {
     fn every_lane_type_has_a_full_row() {
         for lane in LaneId::ALL {
             let words = rule_words(lane);
-            assert_eq!(words.len(), FRAME_LEN << TYPE_BITS);
+            // Every address of the read port holds a word (the X-free core).
+            assert_eq!(words.len(), 1 << RULE_ADDR_BITS);
+            let mut addrs: Vec<u32> = words.iter().map(|w| w.0).collect();
+            addrs.sort_unstable();
+            addrs.dedup();
+            assert_eq!(addrs, (0..1 << RULE_ADDR_BITS).collect::<Vec<u32>>());
             for &t in field::lane_types(lane) {
                 let rules = field::byte_rules(lane, MsgType::from_u8(t).unwrap());
                 for (offset, rule) in rules.iter().enumerate() {

@@ -23,7 +23,9 @@
 //!   a token is taken; with none left it is dropped as `rate_limited`. Otherwise it passes.
 //!   Either way the lane resumes hunting with the **next** byte.
 //! * **NOTICE.** A drop emits one NOTICE frame: the dropped frame's client id and counter in
-//!   its header when all header bytes had arrived (flag `readable`), else zeros; reason, field
+//!   its header when every header byte had arrived, the deciding byte included (the drop is at
+//!   or after [`READABLE_FROM`], the header's last byte; flag `readable`), else zeros; a frame
+//!   dropped at its last header byte (a zero counter) so reports the header as received; reason, field
 //!   index ([`NO_FIELD`] for `rate_limited`, the CRC field's index for `bad_crc`) and lane in
 //!   its body; a zero tag (the verifier holds no secret) and a valid CRC.
 //! * **Tokens.** A rate-limited lane starts full (`burst` tokens). Each [`Lane::tick`] adds one,
@@ -246,7 +248,7 @@ impl Lane {
     fn drop(&mut self, reason: DropReason, field: u8, at: usize) -> Verdict {
         let i = reason as usize - 1;
         self.counters.dropped[i] = self.counters.dropped[i].wrapping_add(1);
-        let readable = at >= header::LEN;
+        let readable = header_readable(at);
         let (client_id, counter) = if readable {
             (
                 field::read_be(&self.buf[header::CLIENT_ID]) as u32,
@@ -286,6 +288,17 @@ pub fn notice_frame(client_id: u32, counter: u64, notice: Notice) -> Wire {
     f.encode_unchecked()[..]
         .try_into()
         .expect("FRAME_LEN bytes")
+}
+
+/// First drop offset whose NOTICE carries the dropped frame's client id and counter: the
+/// header's last byte. By then every header byte has arrived (the deciding one included), so
+/// the header is reported exactly as received, even when that last byte is what failed.
+pub const READABLE_FROM: usize = header::LEN - 1;
+
+/// Whether a frame dropped at offset `at` has a readable header (the NOTICE's `readable`
+/// flag). The one rule that the golden model, the logic's rule ROM and FRAME.md all read.
+pub const fn header_readable(at: usize) -> bool {
+    at >= READABLE_FROM
 }
 
 /// Flag byte of a NOTICE (kept here so logic generators read it from one place).
