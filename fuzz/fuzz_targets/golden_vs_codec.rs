@@ -32,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
                 passes += 1;
                 let start = i + 1 - FRAME_LEN;
                 assert_eq!(&w[..], &stream[start..=i], "a pass is the stream's bytes");
-                assert!(codec::check(Some(lane_id), &w[..]).is_ok(), "passed a bad frame");
+                assert!(
+                    codec::check(Some(lane_id), &w[..]).is_ok(),
+                    "passed a bad frame"
+                );
             }
             Some(Verdict::Drop(d)) => {
                 drops += 1;
@@ -45,9 +48,15 @@ fuzz_target!(|data: &[u8]| {
                 assert_ne!(d.notice.reason, DropReason::RateLimited);
                 assert_eq!((n.client_id, n.counter), (d.client_id, d.counter));
                 if d.notice.readable {
-                    assert!(d.at >= header::COUNTER.end - 1, "readable before the header");
+                    assert!(
+                        d.at >= header::COUNTER.end - 1,
+                        "readable before the header"
+                    );
                     let h = &stream[start..];
-                    assert_eq!(u64::from(d.client_id), field::read_be(&h[header::CLIENT_ID]));
+                    assert_eq!(
+                        u64::from(d.client_id),
+                        field::read_be(&h[header::CLIENT_ID])
+                    );
                     assert_eq!(d.counter, field::read_be(&h[header::COUNTER]));
                 } else {
                     assert_eq!((d.client_id, d.counter), (0, 0));

@@ -22,7 +22,11 @@ fn side(lane: LaneId) -> Side {
 }
 
 /// (NOTICEs, passes) per side and the counters.
-type Seen = ((Vec<u8>, Vec<u8>), (Vec<u8>, Vec<u8>), coldgate_sim::PairCounters);
+type Seen = (
+    (Vec<u8>, Vec<u8>),
+    (Vec<u8>, Vec<u8>),
+    coldgate_sim::PairCounters,
+);
 
 fn run(b: &mut dyn Backend, ops: &[Op]) -> Seen {
     let mut out = Output::default();
@@ -36,7 +40,12 @@ fn run(b: &mut dyn Backend, ops: &[Op]) -> Seen {
     out.append(b.advance().expect("advance"));
     let split = |s: Side| {
         let (n, p, partial) = split_notices(out.side(s));
-        assert_eq!(partial, 0, "{} left a partial frame on the {s} side", b.kind());
+        assert_eq!(
+            partial,
+            0,
+            "{} left a partial frame on the {s} side",
+            b.kind()
+        );
         (n, p)
     };
     (

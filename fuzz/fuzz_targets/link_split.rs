@@ -28,17 +28,25 @@ fuzz_target!(|data: &[u8]| {
     let got = run(&mut plain, stream, chunk);
     assert_eq!(got, run(&mut FrameSplitter::new(), stream, stream.len()));
     for r in &got {
-        let w = r.as_ref().expect("a plain splitter hands out every candidate");
+        let w = r
+            .as_ref()
+            .expect("a plain splitter hands out every candidate");
         assert_eq!(&w[..MAGIC.len()], &MAGIC[..]);
     }
     let st = plain.stats();
     assert_eq!(st.frames, got.len() as u64);
     assert_eq!(st.invalid, 0);
-    assert_eq!(st.frames * FRAME_LEN as u64 + st.skipped + plain.pending() as u64, total);
+    assert_eq!(
+        st.frames * FRAME_LEN as u64 + st.skipped + plain.pending() as u64,
+        total
+    );
 
     let mut valid = FrameSplitter::validating();
     let got = run(&mut valid, stream, chunk);
-    assert_eq!(got, run(&mut FrameSplitter::validating(), stream, stream.len()));
+    assert_eq!(
+        got,
+        run(&mut FrameSplitter::validating(), stream, stream.len())
+    );
     let mut oks = 0;
     for r in &got {
         match r {

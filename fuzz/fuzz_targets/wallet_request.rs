@@ -86,7 +86,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let answer = w.wallet.handle(&request, now);
     assert_eq!((answer.client_id, answer.counter), (CLIENT, counter));
-    assert!(answer.verify(&SECRET), "answer not tagged with the client's secret");
+    assert!(
+        answer.verify(&SECRET),
+        "answer not tagged with the client's secret"
+    );
     assert!(!answer.body.msg_type().is_request(), "{answer:?}");
-    answer.to_wire().expect("the wallet's answer is a valid frame");
+    answer
+        .to_wire()
+        .expect("the wallet's answer is a valid frame");
 });

@@ -149,7 +149,8 @@ fn rpc_bodies(method_of: impl Fn(&Frame) -> Option<&'static str>) -> Vec<(String
         let Some(method) = method_of(&f) else {
             continue;
         };
-        let call = serde_json::json!({"jsonrpc": "2.0", "id": i, "method": method, "params": to_json(&f)});
+        let call =
+            serde_json::json!({"jsonrpc": "2.0", "id": i, "method": method, "params": to_json(&f)});
         out.push((format!("rpc_{name}"), call.to_string().into_bytes()));
         batch.push(call);
     }
@@ -189,20 +190,32 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             [&[lane_byte][..], &bytes].concat(),
         ));
         out.push(("link_split", c.name.clone(), [&[7u8][..], &bytes].concat()));
-        out.push(("lane_verilator", c.name.clone(), encode(&lane_ops(c.lane, &c.input))));
+        out.push((
+            "lane_verilator",
+            c.name.clone(),
+            encode(&lane_ops(c.lane, &c.input)),
+        ));
     }
     // Both lanes at once: every request vector on one side, every response vector on the other.
     let mut both = vec![];
     for c in &cases {
         both.extend(lane_ops(c.lane, &c.input));
     }
-    out.push(("lane_verilator", "all_cases_both_lanes".into(), encode(&both)));
+    out.push((
+        "lane_verilator",
+        "all_cases_both_lanes".into(),
+        encode(&both),
+    ));
     for (name, body) in rpc_bodies(request_method) {
         out.push(("converter_in_dispatch", name.clone(), body.clone()));
         out.push(("wallet_request", name, [&[0u8][..], &body].concat()));
     }
     for (name, bytes) in &frames {
-        out.push(("wallet_request", format!("frame_{name}"), [&[1u8][..], bytes].concat()));
+        out.push((
+            "wallet_request",
+            format!("frame_{name}"),
+            [&[1u8][..], bytes].concat(),
+        ));
     }
     out
 }
