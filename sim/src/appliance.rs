@@ -158,6 +158,18 @@ impl Observed {
     }
 }
 
+/// The counters last logged (every `stats_every`), for the metrics listener.
+static LATEST: std::sync::Mutex<Option<PairCounters>> = std::sync::Mutex::new(None);
+
+fn publish(c: PairCounters) {
+    *LATEST.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+}
+
+/// The verifier's counters as last logged; `None` before the first counter line.
+pub fn latest_counters() -> Option<PairCounters> {
+    *LATEST.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// `request: passed 3 bad_crc 1; response: passed 2` (zero drop counters left out).
 pub fn format_counters(c: &PairCounters) -> String {
     let mut s = String::new();
@@ -234,9 +246,11 @@ fn worker(
         .counters()
     {
         Ok(c) => {
+            publish(c);
             tracing::info!(backend = %kind, source = "core", "{when} counters: {}", format_counters(&c))
         }
         Err(e) => {
+            publish(observed.0);
             tracing::info!(backend = %kind, source = "wire", note = %e, "{when} counters: {}", format_counters(&observed.0))
         }
     };

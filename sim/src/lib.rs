@@ -33,6 +33,7 @@ pub mod ethernet;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod frames;
+pub mod metrics;
 pub mod golden;
 pub mod verilator;
 

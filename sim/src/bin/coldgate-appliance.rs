@@ -4,6 +4,7 @@
 //! ```text
 //! coldgate-appliance --untrusted tcp:127.0.0.1:7101 --trusted pty --backend verilator \
 //!     --pty-paths /tmp/coldgate.endpoints
+//! coldgate-appliance --gateway /etc/coldgate/gateway.toml --instance a   # [appliance.a]
 //! ```
 //!
 //! With `--board colorlight` it is the Ethernet appliance instead: the Ethernet top's logic
@@ -77,9 +78,13 @@ struct Args {
     /// UART rate of the board.
     #[arg(long, default_value_t = coldgate_spec::config::DEFAULT_BAUD)]
     board_baud: u32,
-    /// Seconds between live counter lines.
+    /// Seconds between live counter lines (and metrics updates).
     #[arg(long, default_value_t = 5.0)]
     stats_every: f64,
+    /// Address of the health and metrics listener (`/health`, `/metrics`: the verifier's
+    /// counters per lane and verdict).
+    #[arg(long)]
+    metrics: Option<String>,
 }
 
 fn parse_backend(s: &str) -> Result<BackendKind, String> {
@@ -89,7 +94,9 @@ fn parse_backend(s: &str) -> Result<BackendKind, String> {
 
 fn main() -> anyhow::Result<()> {
     coldgate_link::log::init("info");
-    let args = Args::parse();
+    // `--gateway FILE --instance NAME`: the options of `[appliance.NAME]` in gateway.toml.
+    let args = Args::parse_from(coldgate_ops::config::appliance_argv(std::env::args_os())?);
+    let metrics = args.metrics.clone();
     if !(args.stats_every.is_finite() && args.stats_every > 0.0) {
         anyhow::bail!("--stats-every must be a positive number of seconds");
     }
@@ -130,5 +137,12 @@ fn main() -> anyhow::Result<()> {
         stats_every,
     };
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(appliance::run(cfg, coldgate_link::signal::shutdown()))
+    rt.block_on(async {
+        if let Some(addr) = &metrics {
+            let listener = coldgate_ops::listener::bind("coldgate-appliance", addr).await?;
+            let (registry, health) = coldgate_sim::metrics::appliance_registry();
+            tokio::spawn(coldgate_ops::listener::serve(listener, registry, health));
+        }
+        appliance::run(cfg, coldgate_link::signal::shutdown()).await
+    })
 }
