@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::boards::colorlight::{self, ResetTiming, CORE_MHZ, MODULE};
+use crate::boards::colorlight::{self, BoardTiming, CORE_MHZ, MODULE};
 use crate::flow::{run_program, FlowError, WorkDir};
 
 /// LUT4s of the LFE5U-25F.
@@ -198,7 +198,7 @@ pub fn place_and_route(
 /// Synthesises, places and routes the board top with `seed`; its figures.
 pub fn synth_report(seed: u32) -> Result<Ecp5Report, FlowError> {
     let work = WorkDir::new()?;
-    let (verilog, lpf) = colorlight::files(ResetTiming::BOARD, Some(CORE_TARGET_MHZ));
+    let (verilog, lpf) = colorlight::files(BoardTiming::BOARD, Some(CORE_TARGET_MHZ));
     let json = synthesize(&work, &verilog)?;
     place_and_route(&work, &json, &lpf, seed, None)
 }
@@ -208,7 +208,7 @@ pub fn synth_report(seed: u32) -> Result<Ecp5Report, FlowError> {
 /// wrongly.
 pub fn bitstream(seed: u32, out: &Path) -> Result<Ecp5Report, FlowError> {
     let work = WorkDir::new()?;
-    let (verilog, lpf) = colorlight::files(ResetTiming::BOARD, Some(CORE_TARGET_MHZ));
+    let (verilog, lpf) = colorlight::files(BoardTiming::BOARD, Some(CORE_TARGET_MHZ));
     let json = synthesize(&work, &verilog)?;
     let report = place_and_route(&work, &json, &lpf, seed, Some("coldgate_colorlight.config"))?;
     if !report.timing_met() {
@@ -239,7 +239,7 @@ pub fn bitstream(seed: u32, out: &Path) -> Result<Ecp5Report, FlowError> {
 /// Writes the top's Verilog, its LPF and the simulation models of the ECP5 primitives into
 /// `dir`; returns the paths written.
 pub fn write_verilog(dir: &Path) -> Result<Vec<PathBuf>, FlowError> {
-    let (verilog, lpf) = colorlight::files(ResetTiming::BOARD, Some(CORE_TARGET_MHZ));
+    let (verilog, lpf) = colorlight::files(BoardTiming::BOARD, Some(CORE_TARGET_MHZ));
     std::fs::create_dir_all(dir).map_err(|source| FlowError::Io {
         path: dir.to_path_buf(),
         source,

@@ -11,13 +11,17 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use coldgate_hdl::boards::colorlight::{files, ResetTiming, MODULE};
+use coldgate_hdl::boards::colorlight::{files, status_counter_names, BoardTiming, MODULE};
+use coldgate_hdl::boards::status::{STATUS_LEN, STATUS_SYNC};
 use coldgate_hdl::flow::VERILATOR_WAIVERS;
 use coldgate_spec::eth::golden::EthModel;
 use coldgate_spec::eth::{self, EthPort};
 use coldgate_spec::field::{header, FRAME_LEN};
 use coldgate_spec::vectors::{patched, sealed};
 use coldgate_spec::Body;
+
+/// Clocks per bit of the status line in this test.
+const STATUS_DIVISOR: u16 = 4;
 
 /// The PHYs' in-band status between frames: link up, 1000 Mbit/s, full duplex.
 const IDLE_STATUS: u8 = 0xDD;
@@ -29,7 +33,7 @@ module tb;
   wire u_rxc, t_rxc;
   reg u_rx_ctl = 0, t_rx_ctl = 0;
   reg [3:0] u_rxd = 4'hD, t_rxd = 4'hD;
-  wire led_n, phy_rst_n, u_txc, u_tx_ctl, t_txc, t_tx_ctl;
+  wire led_n, phy_rst_n, status_tx, u_txc, u_tx_ctl, t_txc, t_tx_ctl;
   wire [3:0] u_txd, t_txd;
   reg [9:0] u_ev [0:65535];
   reg [9:0] t_ev [0:65535];
@@ -38,7 +42,7 @@ module tb;
   // The RXC pin to the DDR registers (see rgmii_verilator.rs).
   assign #4 u_rxc = u_phy;
   assign #4 t_rxc = t_phy;
-  coldgate_colorlight dut(.clk25(clk25), .rst_n(1'b1), .led_n(led_n), .phy_rst_n(phy_rst_n),
+  coldgate_colorlight dut(.clk25(clk25), .rst_n(1'b1), .led_n(led_n), .phy_rst_n(phy_rst_n), .status_tx(status_tx),
     .u_rxc(u_rxc), .u_rx_ctl(u_rx_ctl), .u_rxd(u_rxd), .u_txc(u_txc), .u_tx_ctl(u_tx_ctl), .u_txd(u_txd),
     .t_rxc(t_rxc), .t_rx_ctl(t_rx_ctl), .t_rxd(t_rxd), .t_txc(t_txc), .t_tx_ctl(t_tx_ctl), .t_txd(t_txd));
   initial begin
@@ -90,15 +94,21 @@ module tb;
       t_buf = {t_buf, $sformatf("%02x", {t_txd, t_lo})}; t_in = 1;
     end else if (t_in) begin $display("T %s", t_buf); t_buf = ""; t_in = 0; end
   end
-  // Ends 4000 transmit clocks after the last byte in and out.
+  // The status line, every change with its time in ns.
+  always @(status_tx) $display("S %0d %b", $rtoi($realtime), status_tx);
+  // Ends 4000 transmit clocks after the last byte in and out, plus two status snapshots.
+  reg done = 0;
   always @(posedge u_txc) begin
     if (go && u_i >= u_n && t_i >= t_n && !u_en && !t_en) idle = idle + 1; else idle = 0;
-    if (idle > 4000) begin
+    if (idle > 4000 && !done) begin
+      done = 1;
       $display("LED %b", led_n);
+      #120000;
+      $display("E %0d", $rtoi($realtime));
       $finish;
     end
   end
-  initial begin #2000000; $display("TIMEOUT"); $finish; end
+  initial begin #1000000; $display("TIMEOUT"); $finish; end
 endmodule
 "#;
 
@@ -122,10 +132,12 @@ fn stream(bursts: &[Vec<u8>], gap: usize) -> (Vec<Option<u8>>, String) {
 }
 
 fn build(dir: &Path) {
-    // A short reset sequence: the board's 15 ms would be two million clocks.
-    let timing = ResetTiming {
+    // A short reset sequence (the board's 15 ms would be two million clocks) and a fast
+    // status line (the board's 3 Mbaud snapshot takes 544 us).
+    let timing = BoardTiming {
         phy_reset_clocks: 64,
         settle_clocks: 128,
+        status_divisor: STATUS_DIVISOR,
     };
     let (verilog, _) = files(timing, None);
     for (name, text) in [
@@ -245,4 +257,72 @@ fn both_ports_at_line_rate_through_rgmii_match_the_golden_model() {
     assert_eq!(got_u, want_u, "port U");
     // A drop turns the LED off for about 67 ms: at the end (microseconds later) it is off.
     assert!(text.contains("LED 1"), "{text}");
+
+    // The last whole status snapshot holds every counter as the golden model counts them.
+    let changes: Vec<(f64, bool)> = text
+        .lines()
+        .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            ["S", t, v] => Some((t.parse().unwrap(), v == "1")),
+            _ => None,
+        })
+        .collect();
+    let end: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("E ").map(|t| t.parse().unwrap()))
+        .expect("the run's end time");
+    let bytes = uart_bytes(&changes, end, f64::from(STATUS_DIVISOR) * 8.0);
+    let start = bytes
+        .windows(STATUS_LEN)
+        .rposition(|w| w[..2] == STATUS_SYNC)
+        .expect("a whole status snapshot");
+    let snap = &bytes[start + 2..start + STATUS_LEN];
+    let got: Vec<u32> = snap
+        .chunks(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let mut want = vec![];
+    for lane in [&model.lanes.request, &model.lanes.response] {
+        want.push(lane.counters().passed);
+        want.extend(lane.counters().dropped);
+    }
+    for p in model.counters().ports {
+        want.extend(p.0);
+    }
+    want.extend([0, 0, 0, 0]);
+    let names = status_counter_names();
+    for (k, name) in names.iter().enumerate() {
+        assert_eq!(got[k], want[k], "status counter {name}");
+    }
+}
+
+/// Bytes on an 8N1 line from its changes (time in ns, level) up to `end`, `bit_ns` a bit,
+/// sampled in the middle of each bit.
+fn uart_bytes(changes: &[(f64, bool)], end: f64, bit_ns: f64) -> Vec<u8> {
+    let level = |t: f64| {
+        changes
+            .iter()
+            .take_while(|c| c.0 <= t)
+            .last()
+            .map_or(true, |c| c.1)
+    };
+    let mut out = vec![];
+    let mut k = 0;
+    while k < changes.len() {
+        let (t0, v) = changes[k];
+        k += 1;
+        if v || !level(t0 - 1.0) {
+            continue;
+        }
+        // A falling edge from idle: a start bit.
+        if t0 + 10.0 * bit_ns > end {
+            break;
+        }
+        let mid = |i: usize| level(t0 + (i as f64 + 0.5) * bit_ns);
+        assert!(!mid(0) && mid(9), "framing error at {t0} ns");
+        out.push((0..8).fold(0u8, |b, i| b | (u8::from(mid(1 + i)) << i)));
+        while k < changes.len() && changes[k].0 < t0 + 9.5 * bit_ns {
+            k += 1;
+        }
+    }
+    out
 }

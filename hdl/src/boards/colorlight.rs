@@ -17,14 +17,17 @@
 //!   ([`coldgate_spec::eth::GMII_HZ`]); each receiver runs on its PHY's RXC and hands whole
 //!   frames over through [`crate::rgmii::FrameCdc`].
 //! * Reset: after configuration and after every press of the button, once the PLL has
-//!   locked: both PHYs are held in reset for [`ResetTiming::phy_reset_ms`], then the logic
-//!   stays in reset for [`ResetTiming::settle_ms`] more so that both PHYs' receive clocks are
+//!   locked: both PHYs are held in reset for [`BoardTiming::phy_reset_ms`], then the logic
+//!   stays in reset for [`BoardTiming::settle_ms`] more so that both PHYs' receive clocks are
 //!   running when the receive FIFOs leave reset (their reset handshake needs them).
 //! * MDIO is not used: the B50612D comes out of reset (its strap defaults) advertising
 //!   10/100/1000 with its RGMII transmit delay on, which is what this design needs; nothing
 //!   has to be written. MDC and MDIO are left unconnected. A link that negotiates 10 or 100
 //!   Mbit/s carries garbage at this design's 125 MHz RGMII timing; the Ethernet layer drops
 //!   it (preamble, FCS) and the LED shows the link is not at 1000.
+//! * Status: `status_tx` sends every counter over and over ([`super::status`], 3 Mbaud 8N1,
+//!   [`status_counter_names`] order), on HUB75 connector J1 pin 1 (through the board's 5 V
+//!   buffer). It has no input: nothing on it can change what the lanes do.
 //! * LED (active low): dark in reset; lit while both ports run with a gigabit link (the
 //!   PHYs' RGMII in-band status); blinking slowly (about 1 Hz) while either does not; each
 //!   dropped frame (any Ethernet or lane drop reason, a receive error or a full receive FIFO)
@@ -34,6 +37,7 @@ use coldgate_spec::config::RATE_REFILL_HZ;
 use coldgate_spec::eth::GMII_HZ;
 use rust_hdl::prelude::*;
 
+use super::status::{StatusUart, COUNTER_BITS};
 use crate::ecp5::Pll;
 use crate::eth::top::ColdgateEth;
 use crate::rgmii::RgmiiPort;
@@ -59,18 +63,49 @@ const FLASH_BITS: usize = 23;
 /// literal in the kernel) flips every 2^26 clocks, about 0.54 s.
 const BLINK_BITS: usize = 27;
 
-/// How long the reset sequencer holds the PHYs and then the logic, in core clocks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ResetTiming {
-    pub phy_reset_clocks: u32,
-    pub settle_clocks: u32,
+/// Status UART rate: 3 Mbaud (42 clocks a bit at 125 MHz, 0.8% off: within a UART's
+/// tolerance).
+pub const STATUS_BAUD: u32 = 3_000_000;
+const STATUS_DIVISOR: u16 = ((GMII_HZ + STATUS_BAUD / 2) / STATUS_BAUD) as u16;
+
+/// The status snapshot's counters, in order: each lane's (`harness::COUNTER_NAMES`), each
+/// Ethernet port's (`coldgate_spec::eth::COUNTER_NAMES`), then each receive FIFO's frames
+/// dropped for lack of room and for a receive error.
+pub fn status_counter_names() -> Vec<String> {
+    let mut v = vec![];
+    for lane in ["req", "resp"] {
+        for n in crate::harness::COUNTER_NAMES {
+            v.push(format!("{lane}_{n}"));
+        }
+    }
+    for port in ["u", "t"] {
+        for n in coldgate_spec::eth::COUNTER_NAMES {
+            v.push(format!("{port}_eth_{n}"));
+        }
+    }
+    for port in ["u", "t"] {
+        v.push(format!("{port}_fifo_dropped"));
+        v.push(format!("{port}_fifo_errored"));
+    }
+    assert_eq!(v.len(), super::status::STATUS_COUNTERS);
+    v
 }
 
-impl ResetTiming {
+/// How long the reset sequencer holds the PHYs and then the logic, in core clocks, and the
+/// status UART's clocks per bit. Simulations shorten them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardTiming {
+    pub phy_reset_clocks: u32,
+    pub settle_clocks: u32,
+    pub status_divisor: u16,
+}
+
+impl BoardTiming {
     /// On the board: PHYs 10 ms in reset, then 5 ms for them to start their clocks.
-    pub const BOARD: ResetTiming = ResetTiming {
+    pub const BOARD: BoardTiming = BoardTiming {
         phy_reset_clocks: 10 * (GMII_HZ / 1_000),
         settle_clocks: 5 * (GMII_HZ / 1_000),
+        status_divisor: STATUS_DIVISOR,
     };
 
     pub fn phy_reset_ms(&self) -> f64 {
@@ -83,7 +118,7 @@ impl ResetTiming {
 }
 
 const _: () = assert!(
-    (ResetTiming::BOARD.phy_reset_clocks as u64 + ResetTiming::BOARD.settle_clocks as u64)
+    (BoardTiming::BOARD.phy_reset_clocks as u64 + BoardTiming::BOARD.settle_clocks as u64)
         < (1u64 << SEQ_BITS)
 );
 
@@ -151,6 +186,12 @@ pub const PINS: &[Pin] = &[
     ),
     pin("led_n", "P11", OUT, "user LED, active low"),
     pin("phy_rst_n", "P5", OUT, "reset of both PHYs, active low"),
+    pin(
+        "status_tx",
+        "F3",
+        OUT,
+        "counter snapshots, 3 Mbaud: HUB75 J1 pin 1 (5 V buffer)",
+    ),
     pin("u_rxc", "M1", RXC, "PHY U receive clock"),
     pin("u_rx_ctl", "N6", IN, "PHY U RX_CTL"),
     bus("u_rxd", 0, "N1", IN),
@@ -224,6 +265,7 @@ pub struct ColorlightTop {
     pub rst_n: Signal<In, Bit>,
     pub led_n: Signal<Out, Bit>,
     pub phy_rst_n: Signal<Out, Bit>,
+    pub status_tx: Signal<Out, Bit>,
     pub u_rxc: Signal<In, Clock>,
     pub u_rx_ctl: Signal<In, Bit>,
     pub u_rxd: Signal<In, Bits<4>>,
@@ -240,6 +282,12 @@ pub struct ColorlightTop {
     core: ColdgateEth,
     u_port: RgmiiPort,
     t_port: RgmiiPort,
+    status: StatusUart,
+    /// Frames each receive FIFO dropped: no room, and receive errors.
+    u_fifo_dropped: DFF<Bits<32>>,
+    u_fifo_errored: DFF<Bits<32>>,
+    t_fifo_dropped: DFF<Bits<32>>,
+    t_fifo_errored: DFF<Bits<32>>,
     lock0: DFF<Bit>,
     lock1: DFF<Bit>,
     button0: DFF<Bit>,
@@ -261,17 +309,19 @@ pub struct ColorlightTop {
     clock: Signal<Local, Clock>,
     parity: Signal<Local, Bit>,
     healthy: Signal<Local, Bit>,
+    counters: Signal<Local, Bits<COUNTER_BITS>>,
 }
 
 impl ColorlightTop {
-    /// The top with the reset sequencer's `timing` ([`ResetTiming::BOARD`] on the board;
+    /// The top with the reset sequencer's `timing` ([`BoardTiming::BOARD`] on the board;
     /// simulations shorten it).
-    pub fn new(timing: ResetTiming) -> ColorlightTop {
+    pub fn new(timing: BoardTiming) -> ColorlightTop {
         let mut t = ColorlightTop {
             clk25: Default::default(),
             rst_n: Default::default(),
             led_n: Default::default(),
             phy_rst_n: Default::default(),
+            status_tx: Default::default(),
             u_rxc: Default::default(),
             u_rx_ctl: Default::default(),
             u_rxd: Default::default(),
@@ -288,6 +338,11 @@ impl ColorlightTop {
             core: ColdgateEth::new(),
             u_port: Default::default(),
             t_port: Default::default(),
+            status: StatusUart::new(timing.status_divisor),
+            u_fifo_dropped: Default::default(),
+            u_fifo_errored: Default::default(),
+            t_fifo_dropped: Default::default(),
+            t_fifo_errored: Default::default(),
             lock0: Default::default(),
             lock1: Default::default(),
             button0: Default::default(),
@@ -310,6 +365,7 @@ impl ColorlightTop {
             clock: Default::default(),
             parity: Default::default(),
             healthy: Default::default(),
+            counters: Default::default(),
         };
         // Top-level inputs are driven from outside the design.
         t.clk25.connect();
@@ -344,7 +400,11 @@ impl Logic for ColorlightTop {
             drop_parity,
             flash,
             blink,
-            led
+            led,
+            u_fifo_dropped,
+            u_fifo_errored,
+            t_fifo_dropped,
+            t_fifo_errored
         );
 
         // Reset sequence, counted on the core clock once the PLL has locked. Flip-flops
@@ -455,11 +515,75 @@ impl Logic for ColorlightTop {
             & !self.flash.q.val().any()
             & (self.healthy.val() | self.blink.q.val().get_bit(26));
         self.led_n.next = !self.led.q.val();
+
+        // Counter snapshots on the status pin, in the order of `status_counter_names`.
+        if self.u_port.dropped.val() {
+            self.u_fifo_dropped.d.next = self.u_fifo_dropped.q.val() + 1;
+        }
+        if self.u_port.errored.val() {
+            self.u_fifo_errored.d.next = self.u_fifo_errored.q.val() + 1;
+        }
+        if self.t_port.dropped.val() {
+            self.t_fifo_dropped.d.next = self.t_fifo_dropped.q.val() + 1;
+        }
+        if self.t_port.errored.val() {
+            self.t_fifo_errored.d.next = self.t_fifo_errored.q.val() + 1;
+        }
+        if self.logic_reset.q.val() {
+            self.u_fifo_dropped.d.next = 0.into();
+            self.u_fifo_errored.d.next = 0.into();
+            self.t_fifo_dropped.d.next = 0.into();
+            self.t_fifo_errored.d.next = 0.into();
+        }
+        self.counters.next = bit_cast::<COUNTER_BITS, 32>(self.core.req_count_passed.val())
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.req_count_bad_const.val()) << 32)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.req_count_not_in_set.val()) << 64)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.req_count_out_of_range.val()) << 96)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.req_count_reserved_nonzero.val()) << 128)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.req_count_bad_crc.val()) << 160)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.req_count_rate_limited.val()) << 192)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_passed.val()) << 224)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_bad_const.val()) << 256)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_not_in_set.val()) << 288)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_out_of_range.val()) << 320)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_reserved_nonzero.val()) << 352)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_bad_crc.val()) << 384)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.resp_count_rate_limited.val()) << 416)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_accepted.val()) << 448)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_bad_preamble.val()) << 480)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_runt.val()) << 512)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_giant.val()) << 544)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_bad_fcs.val()) << 576)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_not_for_us.val()) << 608)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_foreign_source.val()) << 640)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_foreign_ethertype.val()) << 672)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_bad_length.val()) << 704)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_overrun.val()) << 736)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.u_eth_count_sent.val()) << 768)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_accepted.val()) << 800)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_bad_preamble.val()) << 832)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_runt.val()) << 864)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_giant.val()) << 896)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_bad_fcs.val()) << 928)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_not_for_us.val()) << 960)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_foreign_source.val()) << 992)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_foreign_ethertype.val()) << 1024)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_bad_length.val()) << 1056)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_overrun.val()) << 1088)
+            | (bit_cast::<COUNTER_BITS, 32>(self.core.t_eth_count_sent.val()) << 1120)
+            | (bit_cast::<COUNTER_BITS, 32>(self.u_fifo_dropped.q.val()) << 1152)
+            | (bit_cast::<COUNTER_BITS, 32>(self.u_fifo_errored.q.val()) << 1184)
+            | (bit_cast::<COUNTER_BITS, 32>(self.t_fifo_dropped.q.val()) << 1216)
+            | (bit_cast::<COUNTER_BITS, 32>(self.t_fifo_errored.q.val()) << 1248);
+        self.status.clock.next = self.clock.val();
+        self.status.reset.next = self.logic_reset.q.val();
+        self.status.counters.next = self.counters.val();
+        self.status_tx.next = self.status.tx.val();
     }
 }
 
 /// Verilog of the top, module [`MODULE`], and its LPF (with `core_target_mhz` as in [`lpf`]).
-pub fn files(timing: ResetTiming, core_target_mhz: Option<u32>) -> (String, String) {
+pub fn files(timing: BoardTiming, core_target_mhz: Option<u32>) -> (String, String) {
     let mut top = ColorlightTop::new(timing);
     top.connect_all();
     (crate::verilog::generate(&top, MODULE), lpf(core_target_mhz))
@@ -472,7 +596,7 @@ mod tests {
     /// Each port bit of the top has exactly one pin, and each pin a port bit.
     #[test]
     fn every_port_bit_has_one_pin() {
-        let (v, _) = files(ResetTiming::BOARD, None);
+        let (v, _) = files(BoardTiming::BOARD, None);
         let top = &v[v.find(&format!("module {MODULE}(")).unwrap()..];
         let top = &top[..top.find("endmodule").unwrap()];
         let header = &top[..top.find(");").unwrap()];
@@ -528,7 +652,7 @@ mod tests {
 
     #[test]
     fn colorlight_top_checks_and_validates() {
-        let mut top = ColorlightTop::new(ResetTiming::BOARD);
+        let mut top = ColorlightTop::new(BoardTiming::BOARD);
         top.connect_all();
         check_all(&top).unwrap();
         yosys_validate(

@@ -240,7 +240,7 @@ impl Logic for Pll {
              \x20 .DPHASE_SOURCE(\"DISABLED\"), .OUTDIVIDER_MUXA(\"DIVA\"), .OUTDIVIDER_MUXB(\"DIVB\"),\n\
              \x20 .OUTDIVIDER_MUXC(\"DIVC\"), .OUTDIVIDER_MUXD(\"DIVD\"), .CLKI_DIV({i}), .CLKOP_ENABLE(\"ENABLED\"),\n\
              \x20 .CLKOP_DIV({o}), .CLKOP_CPHASE({cphase}), .CLKOP_FPHASE(0), .FEEDBK_PATH(\"CLKOP\"), .CLKFB_DIV({f}))\n\
-             pll(.RST(1'b0), .STDBY(1'b0), .CLKI(clock_in), .CLKOP(clock_out), .CLKFB(clock_out), .CLKINTFB(),\n\
+             pll(.RST(1'b0), .STDBY(1'b0), .CLKI(clock_in), .CLKOP(clock_out), .CLKFB(clock_out),\n\
              \x20 .PHASESEL0(1'b0), .PHASESEL1(1'b0), .PHASEDIR(1'b1), .PHASESTEP(1'b1), .PHASELOADREG(1'b1),\n\
              \x20 .PLLWAKESYNC(1'b0), .ENCLKOP(1'b0), .LOCK(locked));\n",
             fin = self._in_mhz,
