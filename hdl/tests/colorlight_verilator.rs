@@ -303,7 +303,7 @@ fn uart_bytes(changes: &[(f64, bool)], end: f64, bit_ns: f64) -> Vec<u8> {
             .iter()
             .take_while(|c| c.0 <= t)
             .last()
-            .map_or(true, |c| c.1)
+            .is_none_or(|c| c.1)
     };
     let mut out = vec![];
     let mut k = 0;
