@@ -213,7 +213,9 @@ impl Appliance {
         put("metrics", self.metrics.clone());
         put(
             "pty-paths",
-            self.endpoints_file.as_ref().map(|p| p.display().to_string()),
+            self.endpoints_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
         );
         put("board-untrusted", self.board_untrusted.clone());
         put("board-trusted", self.board_trusted.clone());
@@ -257,7 +259,13 @@ pub fn appliance_argv(
     let section = GatewayFile::load(Path::new(&file))?.appliance(&name)?;
     let given: Vec<String> = kept
         .iter()
-        .map(|a| a.to_string_lossy().split('=').next().unwrap_or("").to_string())
+        .map(|a| {
+            a.to_string_lossy()
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect();
     for (k, v) in section.to_args() {
         if !given.contains(&k) {
@@ -289,8 +297,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("coldgate-ops-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("gateway.toml");
-        std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/gateway.toml"), &file)
-            .expect("copy");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/gateway.toml"),
+            &file,
+        )
+        .expect("copy");
         let argv = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
         let got = appliance_argv(argv(&[
             "coldgate-appliance",
@@ -305,14 +316,26 @@ mod tests {
         assert_eq!(
             got,
             [
-                "coldgate-appliance", "--backend", "golden", "--untrusted",
-                "tcp:127.0.0.1:7111", "--trusted", "tcp:127.0.0.1:7112", "--metrics",
+                "coldgate-appliance",
+                "--backend",
+                "golden",
+                "--untrusted",
+                "tcp:127.0.0.1:7111",
+                "--trusted",
+                "tcp:127.0.0.1:7112",
+                "--metrics",
                 "127.0.0.1:9103",
             ]
         );
         let plain = argv(&["coldgate-appliance", "--untrusted", "pty"]);
         assert_eq!(appliance_argv(plain.clone()).expect("as is"), plain);
-        let missing = argv(&["x", "--gateway", file.to_str().expect("utf-8"), "--instance", "z"]);
+        let missing = argv(&[
+            "x",
+            "--gateway",
+            file.to_str().expect("utf-8"),
+            "--instance",
+            "z",
+        ]);
         assert!(appliance_argv(missing).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
