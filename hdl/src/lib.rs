@@ -25,6 +25,7 @@ pub mod harness;
 pub mod lane;
 pub mod merge;
 pub mod pair;
+pub mod prove;
 pub mod queue;
 pub mod rgmii;
 pub mod rules;

@@ -68,7 +68,10 @@ fn golden_hides_the_header_of_a_frame_dropped_before() {
     };
     assert_eq!(d.at, header::CLIENT_ID.end - 1);
     assert!(!d.notice.readable);
-    assert_eq!(&d.frame[header::CLIENT_ID.start..header::COUNTER.end], &[0; 12]);
+    assert_eq!(
+        &d.frame[header::CLIENT_ID.start..header::COUNTER.end],
+        &[0; 12]
+    );
 }
 
 /// The logic (rust-hdl's simulation of the core) writes the same NOTICEs as the golden
@@ -90,5 +93,8 @@ fn logic_agrees_at_and_before_the_last_header_byte() {
         run.u_out[coldgate_spec::field::body::notice::FLAGS.start],
         NOTICE_FLAG_READABLE
     );
-    assert_eq!(&run.u_out[header::CLIENT_ID], &zero_counter()[header::CLIENT_ID]);
+    assert_eq!(
+        &run.u_out[header::CLIENT_ID],
+        &zero_counter()[header::CLIENT_ID]
+    );
 }
