@@ -388,19 +388,19 @@ async fn gateway_round(g: &Gateway, who: &[Who], round: Duration, call: Call) ->
                             } if k == key_id && got == key => Ok(()),
                             other => Err(anyhow!("getpubkey: expected key {key_id}, got: {other}")),
                         }),
-                    Call::Sign { first, .. } => {
-                        match pay(key_id, first + made) {
-                            Ok(p) => client.sign_payment(p).await.map_err(Into::into).and_then(
-                                |x| match x.outcome {
-                                    Outcome::Signed { .. } => Ok(()),
-                                    other => Err(anyhow!(
-                                        "signpayment: expected a verified signature, got: {other}"
-                                    )),
-                                },
-                            ),
-                            Err(e) => Err(e),
-                        }
-                    }
+                    Call::Sign { first, .. } => match pay(key_id, first + made) {
+                        Ok(p) => client
+                            .sign_payment(p)
+                            .await
+                            .map_err(Into::into)
+                            .and_then(|x| match x.outcome {
+                                Outcome::Signed { .. } => Ok(()),
+                                other => Err(anyhow!(
+                                    "signpayment: expected a verified signature, got: {other}"
+                                )),
+                            }),
+                        Err(e) => Err(e),
+                    },
                 };
                 r.record(t, result);
                 made += 1;
