@@ -443,6 +443,14 @@ fn notice() -> String {
         unreadable.iter().all(|&u| u < first_readable),
         "readability is not a threshold"
     );
+    // The model's behaviour and the one rule in spec/src/golden.rs that the logic reads too.
+    assert!(
+        offsets
+            .iter()
+            .all(|&(o, r)| r == crate::golden::header_readable(o)),
+        "the model's NOTICEs disagree with golden::header_readable"
+    );
+    assert!(crate::golden::header_readable(crate::golden::READABLE_FROM));
     let list = |v: &[usize]| {
         v.iter()
             .map(|o| o.to_string())
@@ -461,7 +469,9 @@ fn notice() -> String {
          those are offsets {all_h}. A drop at offset {unr} gives a NOTICE with client id 0, \
          counter 0 and flags 0; a drop at offset {rd}{more} gives the dropped frame's client id \
          and counter, flag readable set. In short: readable exactly when the frame was dropped \
-         at offset {first} or later.\n",
+         at offset {first} or later (`golden::READABLE_FROM` = {rf} in `spec/src/golden.rs`, the \
+         rule the logic reads too; the header's last byte is {hl1}). The header is then \
+         reported exactly as received, the byte that broke its rule included.\n",
         hl = header::LEN,
         all_h = list(
             &offsets
@@ -482,6 +492,8 @@ fn notice() -> String {
             " or any later offset"
         },
         first = first_readable,
+        rf = crate::golden::READABLE_FROM,
+        hl1 = header::LEN - 1,
     );
     let w = sample(MsgType::SignPayment);
     let over = patched(
