@@ -67,7 +67,7 @@ fn line_rate_run() -> LineRun {
         tx.clear();
         let mut ticks = 0;
         for _ in 0..BATCH {
-            let r = [feeds[0].next(), feeds[1].next()];
+            let r = [feeds[0].clock(), feeds[1].clock()];
             // One refill per request frame: at its SFD.
             ticks += usize::from(r[0] == Some(coldgate_spec::eth::SFD));
             rx.push(r);

@@ -213,7 +213,7 @@ mod tests {
         feed.push(frame_to(EthPort::U, &request));
         let mut collect = [TxCollect::default(), TxCollect::default()];
         let mut bursts: [Vec<Vec<u8>>; 2] = [vec![], vec![]];
-        let rx: Vec<_> = (0..2000).map(|_| [feed.next(), None]).collect();
+        let rx: Vec<_> = (0..2000).map(|_| [feed.clock(), None]).collect();
         let mut tx = Vec::new();
         core.run(&rx, &mut tx);
         assert_eq!(tx.len(), rx.len());

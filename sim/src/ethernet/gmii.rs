@@ -108,7 +108,7 @@ impl RxFeed {
     }
 
     /// The byte on the receive pins this clock (`None`: rx_dv low).
-    pub fn next(&mut self) -> Option<u8> {
+    pub fn clock(&mut self) -> Option<u8> {
         if self.at < self.current.len() {
             let b = self.current[self.at];
             self.at += 1;
@@ -127,7 +127,7 @@ impl RxFeed {
         if self.current.is_empty() {
             return None;
         }
-        self.next()
+        self.clock()
     }
 }
 
@@ -209,7 +209,7 @@ mod tests {
         }
         let mut clocks = Vec::new();
         while !feed.idle() {
-            clocks.push(feed.next());
+            clocks.push(feed.clock());
         }
         assert_eq!(clocks.len(), 3 * WIRE_BYTES);
         let bytes: Vec<u8> = clocks.iter().flatten().copied().collect();

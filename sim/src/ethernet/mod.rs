@@ -163,7 +163,7 @@ impl Bridge {
         rx.clear();
         tx.clear();
         for _ in 0..BATCH {
-            rx.push([self.feeds[0].next(), self.feeds[1].next()]);
+            rx.push([self.feeds[0].clock(), self.feeds[1].clock()]);
         }
         self.core.run(rx, tx);
         for (r, t) in rx.iter().zip(tx.iter()) {
