@@ -97,7 +97,14 @@ fn demo_passes_over_ethernet_taps_in_its_own_namespace() {
         assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
     }
     // The namespace was the demo's: its TAPs are not in ours.
-    assert!(!Path::new("/sys/class/net").join(TAP_U).exists());
+    let ours = Command::new("ip")
+        .args(["link", "show", "dev", TAP_U])
+        .output()
+        .expect("ip");
+    assert!(
+        !ours.status.success(),
+        "{TAP_U} leaked into the caller's namespace"
+    );
     let _ = std::fs::remove_dir_all(work);
 }
 

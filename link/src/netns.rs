@@ -56,11 +56,35 @@ pub fn ip(args: &[&str]) -> Result<(), NetnsError> {
     Ok(())
 }
 
-/// A veth pair `a` <-> `b`, both up: what one end sends, the other receives.
+/// A veth pair `a` <-> `b`, both up and with carrier: what one end sends, the other receives.
 pub fn veth_pair(a: &str, b: &str) -> Result<(), NetnsError> {
     ip(&["link", "add", a, "type", "veth", "peer", "name", b])?;
     ip(&["link", "set", a, "up"])?;
-    ip(&["link", "set", b, "up"])
+    ip(&["link", "set", b, "up"])?;
+    wait_carrier(a)?;
+    wait_carrier(b)
+}
+
+/// Waits until `iface` has carrier (`LOWER_UP`): frames sent before are lost. (Asks `ip`,
+/// not /sys, which shows the namespace sysfs was mounted in.)
+pub fn wait_carrier(iface: &str) -> Result<(), NetnsError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let out = Command::new("ip")
+            .args(["-o", "link", "show", "dev", iface])
+            .output()
+            .map_err(|e| NetnsError::Setup(format!("running ip: {e}")))?;
+        if String::from_utf8_lossy(&out.stdout).contains("LOWER_UP") {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(NetnsError::Ip {
+                args: format!("-o link show dev {iface}"),
+                why: "no carrier within 10 s".into(),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// Runs `f` on a new thread inside a new network namespace, with a multi-threaded tokio
