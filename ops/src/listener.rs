@@ -92,7 +92,12 @@ pub async fn bind(name: &str, addr: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding the metrics listener {addr}"))?;
     let local = listener.local_addr().context("metrics address")?;
     tracing::info!(%local, "serving /metrics and /health");
-    println!("{name} metrics listening on http://{local}");
+    // Not println!: a service whose stdout was closed (its starter read the first line and
+    // left) must not panic here.
+    use std::io::Write as _;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{name} metrics listening on http://{local}");
+    let _ = out.flush();
     Ok(listener)
 }
 

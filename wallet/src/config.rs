@@ -68,6 +68,9 @@ pub struct Config {
     pub network: Network,
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Address of the health and metrics listener (`/health`, `/metrics`); none by default.
+    #[serde(default)]
+    pub metrics: Option<SocketAddr>,
     pub store: PathBuf,
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,

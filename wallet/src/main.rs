@@ -239,9 +239,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .enable_all()
                 .build()?;
             rt.block_on(async {
-                let (addr, serving) = server::bind(&config, &passphrase).await?;
+                let (addr, metrics, serving) = server::bind(&config, &passphrase).await?;
                 println!("{LISTENING}{addr}");
                 std::io::stdout().flush()?;
+                if let Some(at) = config.metrics {
+                    serve_metrics(at, metrics, config.store.clone()).await?;
+                }
                 serving.await?;
                 Ok::<_, anyhow::Error>(())
             })?;
@@ -395,6 +398,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the `/metrics` and `/health` listener after the wallet's own address is printed
+/// (tools read that line first). Health fails while the store refuses writes.
+async fn serve_metrics(
+    at: std::net::SocketAddr,
+    metrics: std::sync::Arc<coldgate_wallet::metrics::Metrics>,
+    store: PathBuf,
+) -> Result<()> {
+    use coldgate_ops::listener::{self, Health, HealthFn};
+    let mut registry = prometheus_client::registry::Registry::with_prefix("coldgate_wallet");
+    metrics.register(&mut registry);
+    let health: HealthFn = std::sync::Arc::new(move || Health {
+        ok: metrics.store_writable(),
+        detail: serde_json::json!({
+            "store": store.display().to_string(),
+            "store_writable": metrics.store_writable(),
+        }),
+    });
+    let l = listener::bind("coldgate-wallet", &at.to_string()).await?;
+    tokio::spawn(listener::serve(l, std::sync::Arc::new(registry), health));
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -20,6 +20,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::metrics::Metrics;
 use crate::rpc;
 use crate::service::Wallet;
 use crate::store::Timestamp;
@@ -50,6 +51,7 @@ async fn respond(
     req: Request<Incoming>,
     wallet: Arc<Mutex<Wallet>>,
     limits: Limits,
+    metrics: Arc<Metrics>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.uri().path() != "/" {
         return Ok(plain(StatusCode::NOT_FOUND, "not found: POST / only\n"));
@@ -79,7 +81,12 @@ async fn respond(
         // A panic while holding the lock cannot leave a half-done request behind: the SQLite
         // transaction rolls back when dropped. So a poisoned lock is still safe to use.
         let mut w = wallet.lock().unwrap_or_else(|p| p.into_inner());
-        rpc::respond(&bytes, |frame| w.handle(frame, now()))
+        rpc::respond(&bytes, |frame| {
+            let started = std::time::Instant::now();
+            let answer = w.handle(frame, now());
+            metrics.observe(frame, &answer, started.elapsed());
+            answer
+        })
     })
     .await;
     Ok(match answer {
@@ -98,7 +105,12 @@ const BUSY: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 /// Serves until the listener fails. Each response leaves only after the wallet committed it.
-pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    wallet: Wallet,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<()> {
     let wallet = Arc::new(Mutex::new(wallet));
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
@@ -119,9 +131,10 @@ pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std
             continue;
         };
         let wallet = wallet.clone();
+        let metrics = metrics.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let svc = service_fn(move |req| respond(req, wallet.clone(), limits));
+            let svc = service_fn(move |req| respond(req, wallet.clone(), limits, metrics.clone()));
             // Keep-alive (hyper's default, made explicit): converter-out reuses its connection;
             // an idle one is closed by the header timeout.
             let conn = http1::Builder::new()
@@ -137,14 +150,16 @@ pub async fn serve(listener: TcpListener, wallet: Wallet, limits: Limits) -> std
     }
 }
 
-/// Opens the store, binds the config's listen address and returns the bound address with the
-/// future that serves (what `coldgate-wallet serve` runs; a demo may run it in-process).
+/// Opens the store, binds the config's listen address and returns the bound address, the
+/// metrics the server keeps, and the future that serves (what `coldgate-wallet serve` runs; a
+/// demo may run it in-process).
 pub async fn bind(
     config: &crate::Config,
     passphrase: &[u8],
 ) -> Result<
     (
         SocketAddr,
+        Arc<Metrics>,
         impl std::future::Future<Output = std::io::Result<()>>,
     ),
     BindError,
@@ -190,7 +205,12 @@ pub async fn bind(
         max_connections: config.max_connections,
         request_timeout: Duration::from_secs(config.request_timeout_secs),
     };
-    Ok((addr, serve(listener, wallet, limits)))
+    let metrics = Arc::new(Metrics::default());
+    Ok((
+        addr,
+        metrics.clone(),
+        serve(listener, wallet, limits, metrics),
+    ))
 }
 
 /// Why the wallet could not start serving.
