@@ -16,8 +16,8 @@
 pub mod board;
 pub mod boards;
 pub mod crc;
-pub mod eth;
 pub mod ecp5;
+pub mod eth;
 pub mod fifo;
 pub mod flow;
 pub mod flow_ecp5;

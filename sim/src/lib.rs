@@ -33,8 +33,8 @@ pub mod ethernet;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod frames;
-pub mod metrics;
 pub mod golden;
+pub mod metrics;
 pub mod verilator;
 
 pub use backend::{Backend, BackendError, BackendKind, Output, PairCounters, Schedule, Side};

@@ -56,18 +56,29 @@ pub struct Notice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
     NewKey,
-    GetPubkey { key_id: u32 },
+    GetPubkey {
+        key_id: u32,
+    },
     SignPayment(Payment),
-    PaymentStatus { reference: u64 },
-    Pubkey { key_id: u32, key: [u8; 32] },
+    PaymentStatus {
+        reference: u64,
+    },
+    Pubkey {
+        key_id: u32,
+        key: [u8; 32],
+    },
     /// `reference` names the ledger entry (the counter of the payment's first SIGN_PAYMENT).
     Signature {
         key_id: u32,
         signature: [u8; 64],
         reference: u64,
     },
-    Held { reference: u64 },
-    Reject { reason: RejectReason },
+    Held {
+        reference: u64,
+    },
+    Reject {
+        reason: RejectReason,
+    },
     Notice(Notice),
 }
 
