@@ -165,14 +165,16 @@ pub struct Gateway {
     pub procs: Procs,
     bins: Bins,
     work: PathBuf,
-    /// converter-in's link to the appliance's untrusted side, and its current process name.
-    untrusted: String,
+    /// converter-in's links to each appliance's untrusted side (the first appliance's first),
+    /// and its current process name.
+    untrusted: Vec<String>,
     converter_in: String,
     endpoint: rpc::Endpoint,
     /// The wallet's JSON-RPC address (converter-out's peer).
     wallet_url: String,
     backend: String,
-    trusted: String,
+    /// converter-out's links to each appliance's trusted side, in the same order.
+    trusted: Vec<String>,
     tails: Vec<(String, LogTail)>,
 }
 
@@ -309,19 +311,10 @@ impl Gateway {
             (u_spec, t_spec)
         } else {
             let text = procs.wait_file("appliance", &endpoints, PATIENCE).await?;
-            let side = |name: &str| -> Result<String> {
-                let line = text
-                    .lines()
-                    .find(|l| l.starts_with(name))
-                    .ok_or_else(|| anyhow!("the appliance reported no {name} endpoint:\n{text}"))?;
-                let mut parts = line.split_whitespace().skip(1);
-                match (parts.next(), parts.next()) {
-                    (Some("tcp"), Some(addr)) => Ok(format!("tcp:{addr}")),
-                    (Some("pty"), Some(path)) => Ok(format!("serial:{path}")),
-                    _ => bail!("unexpected endpoint line {line:?}"),
-                }
-            };
-            (side("untrusted")?, side("trusted")?)
+            (
+                endpoint_link(&text, "untrusted")?,
+                endpoint_link(&text, "trusted")?,
+            )
         };
 
         let wallet_url = format!("http://{wallet_addr}");
@@ -335,12 +328,12 @@ impl Gateway {
             procs,
             bins,
             work: work.to_path_buf(),
-            untrusted,
+            untrusted: vec![untrusted],
             converter_in: String::new(),
             endpoint: "127.0.0.1:1".parse().map_err(|e: String| anyhow!(e))?,
             wallet_url,
             backend: backend.to_string(),
-            trusted,
+            trusted: vec![trusted],
             tails: Vec::new(),
         };
         g.start_converter_in("off").await?;
@@ -363,12 +356,12 @@ impl Gateway {
             btc(MAX_PAYMENT),
             btc(HOLD_ABOVE),
             self.backend,
-            self.untrusted,
-            self.trusted,
-            self.trusted,
+            self.untrusted.join(" "),
+            self.trusted.join(" "),
+            self.trusted.join(" "),
             self.wallet_url,
             self.endpoint,
-            self.untrusted,
+            self.untrusted.join(" "),
             self.work.join("logs").display()
         )
     }
@@ -398,7 +391,7 @@ impl Gateway {
 
     /// The link spec a converter-in uses to reach the appliance's untrusted side.
     pub fn untrusted(&self) -> &str {
-        &self.untrusted
+        &self.untrusted[0]
     }
 
     /// converter-in's JSON-RPC endpoint.
@@ -506,20 +499,12 @@ impl Gateway {
             format!("converter-in-hostile-{hostile}")
         };
         self.procs.stop(&name);
-        let untrusted = self.untrusted.clone();
-        self.procs.spawn(
-            &name,
-            &self.bins.converter_in,
-            [
-                "--listen",
-                "127.0.0.1:0",
-                "--link",
-                &untrusted,
-                "--hostile",
-                hostile,
-            ],
-            &[],
-        )?;
+        let args = ["--listen", "127.0.0.1:0", "--hostile", hostile]
+            .into_iter()
+            .map(String::from)
+            .chain(links_args(&self.untrusted));
+        self.procs
+            .spawn(&name, &self.bins.converter_in, args, &[])?;
         let url = self
             .procs
             .wait_line(&name, "coldgate-converter-in listening on ", PATIENCE)
@@ -538,12 +523,13 @@ impl Gateway {
     }
 
     /// Kills one of the gateway's processes with SIGKILL, as a crash would, and starts it
-    /// again on the same addresses (so its peers reconnect to it): `wallet`, `appliance`,
-    /// `converter-out` or `converter-in`.
+    /// again on the same addresses (so its peers reconnect to it): `wallet`, `appliance`
+    /// (or `appliance-N` of [`Gateway::add_appliance`]), `converter-out` or `converter-in`.
     pub async fn crash_and_restart(&mut self, name: &str) -> Result<()> {
-        let tcp = |spec: &str| spec.starts_with("tcp:");
-        if !(tcp(&self.untrusted) && tcp(&self.trusted)) && name == "appliance" {
-            bail!("restarting the appliance on the same addresses needs tcp links");
+        if let Some(i) = self.appliance_index(name) {
+            self.procs.kill(name)?;
+            let (u, t) = (self.untrusted[i].clone(), self.trusted[i].clone());
+            return self.spawn_appliance(name, &u, &t).await.map(|_| ());
         }
         self.procs.kill(name)?;
         match name {
@@ -568,54 +554,98 @@ impl Gateway {
                     .wait_line("wallet", "coldgate-wallet listening on ", PATIENCE)
                     .await?;
             }
-            "appliance" => {
-                let endpoints = self.work.join("appliance.endpoints");
-                let _ = std::fs::remove_file(&endpoints);
-                let endpoints_arg = endpoints.display().to_string();
-                let (u, t) = (self.untrusted.clone(), self.trusted.clone());
-                self.procs.spawn(
-                    "appliance",
-                    &self.bins.appliance,
-                    [
-                        "--backend",
-                        &self.backend,
-                        "--untrusted",
-                        &u,
-                        "--trusted",
-                        &t,
-                        "--pty-paths",
-                        &endpoints_arg,
-                    ],
-                    &[],
-                )?;
-                self.procs
-                    .wait_file("appliance", &endpoints, PATIENCE)
-                    .await?;
-            }
-            "converter-out" => {
-                let (t, w) = (self.trusted.clone(), self.wallet_url.clone());
-                self.procs.spawn(
-                    "converter-out",
-                    &self.bins.converter_out,
-                    ["--link", &t, "--wallet", &w],
-                    &[],
-                )?;
-            }
+            "converter-out" => self.spawn_converter_out()?,
             "converter-in" => {
-                let (listen, u) = (self.endpoint.authority.clone(), self.untrusted.clone());
+                let listen = self.endpoint.authority.clone();
                 let name = self.converter_in.clone();
-                self.procs.spawn(
-                    &name,
-                    &self.bins.converter_in,
-                    ["--listen", &listen, "--link", &u],
-                    &[],
-                )?;
+                let args = ["--listen".to_string(), listen]
+                    .into_iter()
+                    .chain(links_args(&self.untrusted));
+                self.procs
+                    .spawn(&name, &self.bins.converter_in, args, &[])?;
                 self.procs
                     .wait_line(&name, "coldgate-converter-in listening on ", PATIENCE)
                     .await?;
             }
             other => bail!("no process {other} to restart"),
         }
+        Ok(())
+    }
+
+    /// Starts one more appliance on fresh tcp ports (tcp links only) and restarts both
+    /// converters with a link to every appliance, as an operator adds a second appliance for
+    /// failover: converter-in sends each call on a healthy link, converter-out answers on the
+    /// link a request came in on. Returns the new appliance's process name (`appliance-2`, ...)
+    /// for [`Gateway::crash_and_restart`] or `procs.kill`.
+    pub async fn add_appliance(&mut self) -> Result<String> {
+        let tcp = |spec: &String| spec.starts_with("tcp:");
+        if !(self.untrusted.iter().all(tcp) && self.trusted.iter().all(tcp)) {
+            bail!("several appliances need tcp links");
+        }
+        let name = format!("appliance-{}", self.untrusted.len() + 1);
+        let text = self
+            .spawn_appliance(&name, "tcp:127.0.0.1:0", "tcp:127.0.0.1:0")
+            .await?;
+        self.untrusted.push(endpoint_link(&text, "untrusted")?);
+        self.trusted.push(endpoint_link(&text, "trusted")?);
+        self.procs.stop("converter-out");
+        self.spawn_converter_out()?;
+        self.start_converter_in("off").await?;
+        self.tails
+            .push((name.clone(), LogTail::new(self.procs.log(&name))));
+        Ok(name)
+    }
+
+    /// Which appliance (`appliance` is the first, `appliance-N` the N-th) `name` is, if any.
+    fn appliance_index(&self, name: &str) -> Option<usize> {
+        let i = match name.strip_prefix("appliance") {
+            Some("") => 0,
+            Some(n) => n.strip_prefix('-')?.parse::<usize>().ok()?.checked_sub(1)?,
+            None => return None,
+        };
+        (i < self.untrusted.len()).then_some(i)
+    }
+
+    /// Starts appliance `name` with its sides on `untrusted` and `trusted` (restarted on the
+    /// same tcp addresses, its peers reconnect); returns its endpoints file's text once written.
+    async fn spawn_appliance(
+        &mut self,
+        name: &str,
+        untrusted: &str,
+        trusted: &str,
+    ) -> Result<String> {
+        let tcp = |spec: &str| spec.starts_with("tcp:");
+        if !(tcp(untrusted) && tcp(trusted)) {
+            bail!("restarting an appliance on the same addresses needs tcp links");
+        }
+        let endpoints = self.work.join(format!("{name}.endpoints"));
+        let _ = std::fs::remove_file(&endpoints);
+        let endpoints_arg = endpoints.display().to_string();
+        self.procs.spawn(
+            name,
+            &self.bins.appliance,
+            [
+                "--backend",
+                &self.backend,
+                "--untrusted",
+                untrusted,
+                "--trusted",
+                trusted,
+                "--pty-paths",
+                &endpoints_arg,
+            ],
+            &[],
+        )?;
+        self.procs.wait_file(name, &endpoints, PATIENCE).await
+    }
+
+    /// Starts converter-out with a link to every appliance's trusted side.
+    fn spawn_converter_out(&mut self) -> Result<()> {
+        let args = ["--wallet".to_string(), self.wallet_url.clone()]
+            .into_iter()
+            .chain(links_args(&self.trusted));
+        self.procs
+            .spawn("converter-out", &self.bins.converter_out, args, &[])?;
         Ok(())
     }
 
@@ -635,6 +665,26 @@ impl Gateway {
             .into_iter()
             .map(|(_, name, rest)| format!("    {name:<28} {rest}"))
             .collect()
+    }
+}
+
+/// `--link L` for each of `links`.
+fn links_args(links: &[String]) -> impl Iterator<Item = String> + '_ {
+    links.iter().flat_map(|l| ["--link".to_string(), l.clone()])
+}
+
+/// The link spec a converter uses for side `name` (`untrusted`, `trusted`) of an appliance,
+/// from the endpoints file it wrote.
+fn endpoint_link(text: &str, name: &str) -> Result<String> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .ok_or_else(|| anyhow!("the appliance reported no {name} endpoint:\n{text}"))?;
+    let mut parts = line.split_whitespace().skip(1);
+    match (parts.next(), parts.next()) {
+        (Some("tcp"), Some(addr)) => Ok(format!("tcp:{addr}")),
+        (Some("pty"), Some(path)) => Ok(format!("serial:{path}")),
+        _ => bail!("unexpected endpoint line {line:?}"),
     }
 }
 

@@ -8,6 +8,11 @@
 //! * 0 counters reused: every acknowledged answer carries its own counter, and a replay of an
 //!   acknowledged request straight to the restarted wallet is refused as `stale_counter`;
 //! * `coldgate-wallet audit verify` passes.
+//!
+//! And with two appliances (two links in each converter), one killed under load and not
+//! restarted: every client's calls move to the other appliance and go on being signed; no call
+//! hangs (each failure is an immediate `link down`, never a timeout), and the lost answers are
+//! recovered by re-sending, with the same checks as above.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use coldgate_client::demo::{self, until_linked, DemoOptions, Gateway, CLIENT_ID};
-use coldgate_client::{Client, Exchange, Outcome};
+use coldgate_client::{Client, ClientError, Exchange, Outcome};
+use coldgate_converter_in::rpc::{self, CallError};
 use coldgate_spec::codec::Body;
 use coldgate_spec::RejectReason;
 
@@ -53,14 +59,26 @@ struct Acked {
     exchange: Exchange,
 }
 
+/// What the payers share: the acknowledged payments, their count, and every call that failed.
+#[derive(Clone, Default)]
+struct Ledger {
+    acked: Arc<Mutex<Vec<Acked>>>,
+    count: Arc<AtomicUsize>,
+    failed: Arc<Mutex<Vec<(u32, ClientError)>>>,
+}
+
 /// Pays `vout = 0, 1, 2, ...` until `stop`; an unknown outcome is retried as the same payment.
 async fn payer(
     mut c: Client,
     key_id: u32,
     stop: Arc<AtomicBool>,
-    acked: Arc<Mutex<Vec<Acked>>>,
-    count: Arc<AtomicUsize>,
+    ledger: Ledger,
 ) -> Result<u32, String> {
+    let Ledger {
+        acked,
+        count,
+        failed,
+    } = ledger;
     let client = c.client_id();
     let mut vout = 0u32;
     while !stop.load(Ordering::SeqCst) {
@@ -80,7 +98,10 @@ async fn payer(
                 other => return Err(format!("client {client} vout {vout}: {other}")),
             },
             // Unknown outcome (a process was down): the same payment again, new counter.
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => {
+                failed.lock().expect("lock").push((client, e));
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
         }
     }
     Ok(vout)
@@ -98,9 +119,10 @@ async fn wait_for(count: &AtomicUsize, at_least: usize, what: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_of_each_process_under_load_loses_nothing() {
-    let work = std::env::temp_dir().join(format!("coldgate-faults-{}", std::process::id()));
+/// A gateway on the golden backend in a fresh work directory named after `tag`, with
+/// [`CLIENTS`] clients registered.
+async fn gateway(tag: &str) -> (Gateway, PathBuf) {
+    let work = std::env::temp_dir().join(format!("coldgate-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work dir");
     let opts = DemoOptions {
@@ -110,16 +132,23 @@ async fn kill_9_of_each_process_under_load_loses_nothing() {
         trace: false,
         ..DemoOptions::default()
     };
-    let mut g = Gateway::start(&opts, &work, "golden")
+    let g = Gateway::start(&opts, &work, "golden")
         .await
         .expect("gateway");
-    let mut clients = Vec::new();
     for id in 1..=CLIENTS {
         if id != CLIENT_ID {
             g.add_client(id).expect("client add");
         }
+    }
+    (g, work)
+}
+
+/// Each client's handle and a new key of its own (once every link is up).
+async fn with_keys(g: &mut Gateway) -> Vec<(Client, u32)> {
+    let mut clients = Vec::new();
+    for id in 1..=CLIENTS {
         let mut c = g.client_as(id).expect("client");
-        let x = until_linked(&mut g, &mut c, |c| Box::pin(c.new_key()))
+        let x = until_linked(g, &mut c, |c| Box::pin(c.new_key()))
             .await
             .expect("new key");
         let Outcome::Key { key_id, .. } = x.outcome else {
@@ -127,36 +156,38 @@ async fn kill_9_of_each_process_under_load_loses_nothing() {
         };
         clients.push((c, key_id));
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut payers = Vec::new();
-    for (c, key_id) in clients {
-        payers.push(tokio::spawn(payer(
-            c,
-            key_id,
-            Arc::clone(&stop),
-            Arc::clone(&acked),
-            Arc::clone(&count),
-        )));
-    }
+    clients
+}
 
-    let mut target = STEP;
-    wait_for(&count, target, "the first crash").await;
-    for name in ["wallet", "appliance", "converter-out", "converter-in"] {
-        g.crash_and_restart(name)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
-        target = count.load(Ordering::SeqCst) + STEP;
-        wait_for(&count, target, &format!("recovery from the {name} crash")).await;
-    }
+/// One payer task per client, paying until `stop`.
+fn pay(
+    clients: Vec<(Client, u32)>,
+    stop: &Arc<AtomicBool>,
+    ledger: &Ledger,
+) -> Vec<tokio::task::JoinHandle<Result<u32, String>>> {
+    clients
+        .into_iter()
+        .map(|(c, key_id)| tokio::spawn(payer(c, key_id, Arc::clone(stop), ledger.clone())))
+        .collect()
+}
+
+/// Stops the payers and returns what was acknowledged.
+async fn settle(
+    stop: &AtomicBool,
+    payers: Vec<tokio::task::JoinHandle<Result<u32, String>>>,
+    ledger: &Ledger,
+) -> Vec<Acked> {
     stop.store(true, Ordering::SeqCst);
     for p in payers {
         p.await.expect("payer task").expect("payer");
     }
-    g.procs.check_alive().expect("every process still up");
+    let acked = ledger.acked.lock().expect("lock").clone();
+    acked
+}
 
-    let acked = acked.lock().expect("lock").clone();
+/// 0 counters reused, 0 acknowledged payments lost (each recalled with its signature), a
+/// replay refused by the wallet, and `audit verify` passes.
+async fn nothing_lost(g: &Gateway, acked: &[Acked]) {
     // 0 counters reused: one acknowledged answer per (client, counter), per (client, vout).
     let counters: HashSet<(u32, u64)> = acked
         .iter()
@@ -173,7 +204,7 @@ async fn kill_9_of_each_process_under_load_loses_nothing() {
     // 0 acknowledged calls lost: each payment, asked again, comes back with the signature the
     // client was given (recalled from the store, not signed again).
     let mut again: HashMap<u32, Client> = HashMap::new();
-    for a in &acked {
+    for a in acked {
         let c = match again.get_mut(&a.client) {
             Some(c) => c,
             None => again
@@ -230,6 +261,94 @@ async fn kill_9_of_each_process_under_load_loses_nothing() {
         .wallet_cli(&["audit", "verify"])
         .expect("audit verify passes");
     assert!(!audit.is_empty(), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_of_each_process_under_load_loses_nothing() {
+    let (mut g, work) = gateway("faults").await;
+    let clients = with_keys(&mut g).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let ledger = Ledger::default();
+    let count = Arc::clone(&ledger.count);
+    let payers = pay(clients, &stop, &ledger);
+
+    let mut target = STEP;
+    wait_for(&count, target, "the first crash").await;
+    for name in ["wallet", "appliance", "converter-out", "converter-in"] {
+        g.crash_and_restart(name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        target = count.load(Ordering::SeqCst) + STEP;
+        wait_for(&count, target, &format!("recovery from the {name} crash")).await;
+    }
+    let acked = settle(&stop, payers, &ledger).await;
+    g.procs.check_alive().expect("every process still up");
+    nothing_lost(&g, &acked).await;
+    drop(g);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_appliance_killed_under_load_with_two_links_moves_every_call_over() {
+    let (mut g, work) = gateway("failover").await;
+    let second = g.add_appliance().await.expect("a second appliance");
+    // converter-in homes client N on link N mod 2: clients on both appliances.
+    let clients = with_keys(&mut g).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let ledger = Ledger::default();
+    let count = Arc::clone(&ledger.count);
+    let payers = pay(clients, &stop, &ledger);
+
+    wait_for(&count, STEP, "the appliance is killed").await;
+    g.procs
+        .kill("appliance")
+        .expect("kill -9 the first appliance");
+    let at_kill = ledger.acked.lock().expect("lock").len();
+    // Every client, the ones homed on the dead appliance too, goes on being signed.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let after: HashMap<u32, usize> = ledger.acked.lock().expect("lock")[at_kill..].iter().fold(
+            HashMap::new(),
+            |mut m, a| {
+                *m.entry(a.client).or_default() += 1;
+                m
+            },
+        );
+        if (1..=CLIENTS).all(|c| after.get(&c).copied().unwrap_or(0) >= STEP) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "calls did not move over: signed per client since the kill {after:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let acked = settle(&stop, payers, &ledger).await;
+    g.procs
+        .check_alive()
+        .expect("the other processes are still up");
+    assert!(g.procs.pids().iter().any(|(n, _)| *n == second));
+
+    // None hangs: a call that was on the lost link failed at once as `link down` (never a
+    // timeout), and only the calls in flight at the kill failed: one per client at most.
+    let failed = ledger.failed.lock().expect("lock");
+    for (client, e) in failed.iter() {
+        match e {
+            ClientError::Call(CallError::Rpc(r)) if r.code == rpc::LINK_DOWN => {}
+            other => panic!("client {client}: {other}"),
+        }
+    }
+    assert!(
+        failed.len() <= CLIENTS as usize,
+        "{} calls failed: {:?}",
+        failed.len(),
+        failed
+            .iter()
+            .map(|(c, e)| format!("{c}: {e}"))
+            .collect::<Vec<_>>()
+    );
+    drop(failed);
+    nothing_lost(&g, &acked).await;
     drop(g);
     let _ = std::fs::remove_dir_all(&work);
 }
