@@ -331,7 +331,7 @@ async fn an_appliance_killed_under_load_with_two_links_moves_every_call_over() {
 
     // None hangs: a call that was on the lost link failed at once as `link down` (never a
     // timeout), and only the calls in flight at the kill failed: one per client at most.
-    let failed = ledger.failed.lock().expect("lock");
+    let failed = std::mem::take(&mut *ledger.failed.lock().expect("lock"));
     for (client, e) in failed.iter() {
         match e {
             ClientError::Call(CallError::Rpc(r)) if r.code == rpc::LINK_DOWN => {}
@@ -347,7 +347,6 @@ async fn an_appliance_killed_under_load_with_two_links_moves_every_call_over() {
             .map(|(c, e)| format!("{c}: {e}"))
             .collect::<Vec<_>>()
     );
-    drop(failed);
     nothing_lost(&g, &acked).await;
     drop(g);
     let _ = std::fs::remove_dir_all(&work);
