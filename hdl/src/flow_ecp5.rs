@@ -9,6 +9,28 @@
 //! The board top is measured as it is built: every clock domain in one placement, the core
 //! clock (the PLL's output) asked for [`CORE_TARGET_MHZ`] so that nextpnr works for margin
 //! beyond the 125 MHz the PLL makes, and each RGMII receive clock for its 125 MHz.
+//!
+//! # Block RAM output registers
+//!
+//! An ECP5 block RAM (DP16KD) read without its output register has a clock-to-out of 5.6 ns
+//! on the -6 part: even straight into a flip-flop next to it, such a path misses 150 MHz.
+//! With the output register (`REGMODE = OUTREG`) it is under 1 ns. yosys 0.23 does not map
+//! that register, so the flow does it on yosys's netlist ([`fold_output_registers`]): a
+//! read port whose every used output bit drives exactly one flip-flop, and nothing else,
+//! on the RAM's clock, with no set or reset, gets those flip-flops as its output register
+//! (their clock enable becomes the port's `OCE`). That is the same logic, one register
+//! moved into the RAM, so the design's simulations still describe it. The logic is written
+//! for it: every block RAM read in the core domain goes into such a register first
+//! (`rule_q`, `rd_q`, `data_q`, ...).
+//!
+//! yosys also runs with `-no-rw-check`: without it, a read port on the same clock as the
+//! write port gets a bypass (a flip-flop and a multiplexer after the RAM) that returns the old
+//! word when both ports meet on one address, which puts logic between the RAM and the
+//! register above. No block RAM of the design reads a word on the clock it is written and
+//! uses it: the lanes' and the receivers' stores read only committed slots and re-read the
+//! address every clock until the word is used, the transmitters read the slot being sent
+//! while the other one fills, the rule ROMs are never written, and the clock-domain
+//! crossings' RAMs have their ports on different clocks.
 
 use std::path::{Path, PathBuf};
 
@@ -145,18 +167,158 @@ impl Ecp5Report {
     }
 }
 
-/// yosys `synth_ecp5` of `verilog` (top [`MODULE`]) in `work`; returns the JSON netlist's
-/// name.
+/// yosys `synth_ecp5` of `verilog` (top [`MODULE`]) in `work`, then
+/// [`fold_output_registers`]; returns the JSON netlist's name.
 pub fn synthesize(work: &WorkDir, verilog: &str) -> Result<String, FlowError> {
     work.write("coldgate_colorlight.v", verilog)?;
-    let json = format!("{MODULE}.json");
-    let script = format!("synth_ecp5 -top {MODULE} -json {json}");
+    let raw = format!("{MODULE}_yosys.json");
+    let script = format!("synth_ecp5 -no-rw-check -top {MODULE} -json {raw}");
     crate::flow::run(
         "yosys",
         &["-q", "-p", &script, "coldgate_colorlight.v"],
         work.path(),
     )?;
+    let path = work.path().join(&raw);
+    let text = std::fs::read_to_string(&path).map_err(|source| FlowError::Io { path, source })?;
+    let mut netlist: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| report_error("yosys JSON netlist"))?;
+    fold_output_registers(&mut netlist);
+    let json = format!("{MODULE}.json");
+    work.write(&json, &netlist.to_string())?;
     Ok(json)
+}
+
+/// A net bit of yosys's JSON netlist (constants are strings, nets numbers).
+fn net_bit(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64()
+}
+
+/// A cell parameter as text (yosys pads some string parameters with a space).
+fn param<'a>(cell: &'a serde_json::Value, name: &str) -> &'a str {
+    cell["parameters"][name].as_str().unwrap_or("").trim()
+}
+
+/// Moves the flip-flops that register a DP16KD read port's output into the port's output
+/// register (see the module doc), in every module of yosys's JSON `netlist`; returns how
+/// many read ports got one. A port qualifies when its reset input is constant zero, each of
+/// its used data outputs drives one flip-flop's `DI` and nothing else, and those flip-flops
+/// share the RAM's clock (not inverted) and one clock enable, have no set/reset and start
+/// at zero. Anything else stays as it was.
+pub fn fold_output_registers(netlist: &mut serde_json::Value) -> usize {
+    use serde_json::Value;
+    let mut folded = 0;
+    let Some(modules) = netlist["modules"].as_object_mut() else {
+        return 0;
+    };
+    for module in modules.values_mut() {
+        // Who reads each net bit: (cell, port), or "" for a module output.
+        let mut sinks: std::collections::HashMap<u64, Vec<(String, String)>> = Default::default();
+        if let Some(cells) = module["cells"].as_object() {
+            for (name, cell) in cells {
+                let Some(conns) = cell["connections"].as_object() else {
+                    continue;
+                };
+                for (port, bits) in conns {
+                    if cell["port_directions"][port] != "input" {
+                        continue;
+                    }
+                    for b in bits.as_array().into_iter().flatten().filter_map(net_bit) {
+                        sinks
+                            .entry(b)
+                            .or_default()
+                            .push((name.clone(), port.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(ports) = module["ports"].as_object() {
+            for port in ports.values().filter(|p| p["direction"] != "input") {
+                for b in port["bits"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(net_bit)
+                {
+                    sinks
+                        .entry(b)
+                        .or_default()
+                        .push((String::new(), String::new()));
+                }
+            }
+        }
+        let Some(cells) = module["cells"].as_object_mut() else {
+            continue;
+        };
+        let rams: Vec<String> = cells
+            .iter()
+            .filter(|(_, c)| c["type"] == "DP16KD")
+            .map(|(n, _)| n.clone())
+            .collect();
+        for ram in rams {
+            for p in ["A", "B"] {
+                let c = &cells[&ram];
+                let clk = c["connections"][format!("CLK{p}")].clone();
+                if param(c, &format!("REGMODE_{p}")) != "NOREG"
+                    || param(c, &format!("CLK{p}MUX")) != format!("CLK{p}")
+                    || c["connections"][format!("RST{p}")] != serde_json::json!(["0"])
+                {
+                    continue;
+                }
+                // (output pin, flip-flop, its Q bits) for every used output bit.
+                let mut regs: Vec<(String, String, Value)> = vec![];
+                let mut enable: Option<Value> = None;
+                let mut ok = true;
+                for i in 0..18 {
+                    let pin = format!("DO{p}{i}");
+                    let Some(bit) = c["connections"][&pin][0].as_u64() else {
+                        continue;
+                    };
+                    let readers = sinks.get(&bit).map(Vec::as_slice).unwrap_or(&[]);
+                    if readers.is_empty() {
+                        continue;
+                    }
+                    let [(ff_name, ff_port)] = readers else {
+                        ok = false;
+                        break;
+                    };
+                    let ff = &cells[ff_name.as_str()];
+                    let ce = match param(ff, "CEMUX") {
+                        "1" => serde_json::json!(["1"]),
+                        "CE" => ff["connections"]["CE"].clone(),
+                        _ => Value::Null,
+                    };
+                    let no_lsr = ff["connections"]["LSR"].is_null()
+                        || ff["connections"]["LSR"] == serde_json::json!(["0"]);
+                    if ff_port != "DI"
+                        || ff["type"] != "TRELLIS_FF"
+                        || ff["connections"]["CLK"] != clk
+                        || param(ff, "CLKMUX") != "CLK"
+                        || param(ff, "REGSET") != "RESET"
+                        || !no_lsr
+                        || ce.is_null()
+                        || enable.as_ref().is_some_and(|e| *e != ce)
+                    {
+                        ok = false;
+                        break;
+                    }
+                    enable = Some(ce);
+                    regs.push((pin, ff_name.clone(), ff["connections"]["Q"].clone()));
+                }
+                let Some(enable) = enable.filter(|_| ok) else {
+                    continue;
+                };
+                for (pin, ff, q) in &regs {
+                    cells[&ram]["connections"][pin] = q.clone();
+                    cells.remove(ff);
+                }
+                let c = &mut cells[&ram];
+                c["parameters"][format!("REGMODE_{p}")] = Value::from("OUTREG");
+                c["connections"][format!("OCE{p}")] = enable;
+                folded += 1;
+            }
+        }
+    }
+    folded
 }
 
 /// nextpnr-ecp5 on the netlist with the board's LPF and `seed`; returns its report. Writes
@@ -284,6 +446,86 @@ mod tests {
         let j = r.to_json();
         assert_eq!(j["mbit_per_s_per_port"], 1000.0);
         assert_eq!(j["luts_device"], 24_288);
+    }
+
+    /// A block RAM read into a register with an enable (folds), and one read into a
+    /// register with a reset (must not: the output register's reset is not that reset).
+    const TWO_RAMS: &str = r#"
+module two_rams(input clk, input rst, input en, input [9:0] a, input [9:0] b,
+                output reg [15:0] x, output reg [15:0] y);
+  reg [15:0] m0 [0:1023];
+  reg [15:0] m1 [0:1023];
+  integer i;
+  initial for (i = 0; i < 1024; i = i + 1) begin m0[i] = i * 16'h9e37; m1[i] = i * 16'h7f4b; end
+  reg [15:0] r0, q0, r1, q1;
+  always @(posedge clk) begin
+    r0 <= m0[a];
+    if (en) q0 <= r0;
+    x <= q0 + 16'd1;
+    r1 <= m1[b];
+    if (rst) q1 <= 0; else q1 <= r1;
+    y <= q1 + 16'd1;
+  end
+endmodule
+"#;
+
+    #[test]
+    fn output_registers_fold_into_the_block_ram_and_only_when_they_may() {
+        let work = WorkDir::new().unwrap();
+        work.write("two_rams.v", TWO_RAMS).unwrap();
+        crate::flow::run(
+            "yosys",
+            &[
+                "-q",
+                "-p",
+                "synth_ecp5 -no-rw-check -top two_rams -json two_rams.json",
+                "two_rams.v",
+            ],
+            work.path(),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(work.path().join("two_rams.json")).unwrap();
+        let mut netlist: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let cells = |n: &serde_json::Value| n["modules"]["two_rams"]["cells"].clone();
+        let count = |n: &serde_json::Value, t: &str| {
+            cells(n)
+                .as_object()
+                .unwrap()
+                .values()
+                .filter(|c| c["type"] == t)
+                .count()
+        };
+        let ffs_before = count(&netlist, "TRELLIS_FF");
+        assert_eq!(fold_output_registers(&mut netlist), 1);
+        // The sixteen flip-flops of `q0` are gone, those of `q1` stay.
+        assert_eq!(count(&netlist, "TRELLIS_FF"), ffs_before - 16);
+        let rams: Vec<serde_json::Value> = cells(&netlist)
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|c| c["type"] == "DP16KD")
+            .cloned()
+            .collect();
+        assert_eq!(rams.len(), 2);
+        let folded: Vec<&serde_json::Value> = rams
+            .iter()
+            .filter(|c| {
+                ["A", "B"]
+                    .iter()
+                    .any(|p| param(c, &format!("REGMODE_{p}")) == "OUTREG")
+            })
+            .collect();
+        assert_eq!(folded.len(), 1);
+        // The folded port's clock enable is `en`, not a constant.
+        let ram = folded[0];
+        let p = if param(ram, "REGMODE_A") == "OUTREG" {
+            "A"
+        } else {
+            "B"
+        };
+        assert!(ram["connections"][format!("OCE{p}")][0].is_u64());
+        // A second pass finds nothing more to fold.
+        assert_eq!(fold_output_registers(&mut netlist), 0);
     }
 
     #[test]

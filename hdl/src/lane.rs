@@ -11,13 +11,17 @@
 //! most-significant-first comparison is still open, any byte `0..=255`. So the verdict on a
 //! byte is two carry-chain comparisons and an OR.
 //!
-//! The bounds come from the rule ROM (block RAM, one clock of latency), read two bytes ahead:
-//! when the byte at `pos` is accepted, the ROM's output (the rule of `pos + 1`) is decoded
-//! into the next bounds and the ROM moves on to `pos + 2`. Hunting bytes use the magic as
-//! bounds instead, so a restart after a failing byte (at offset 0, or 1 when the failing byte
-//! was `MAGIC[0]`) costs no cycle; by offset 4 the ROM pipeline has refilled. The message type
-//! byte (offset 5) selects the ROM row from the body on; the header rows of all types are the
-//! same (the generator asserts it).
+//! The bounds come from the rule ROM (block RAM) through a register, `rule_q`, which holds the
+//! rule of `pos + 1`: when the byte at `pos` is accepted, `rule_q` is decoded into the next
+//! bounds and takes the block RAM's output (the rule of `pos + 2`). The block RAM's address
+//! is the next `pos` plus two, so the RAM reads three bytes ahead of the byte being checked
+//! and nothing but `rule_q` follows its output: the ECP5 flow moves that register into the
+//! block RAM's own output register (see `flow_ecp5`), whose clock-to-out is a sixth of the
+//! RAM's. Hunting bytes use the magic as bounds instead, so a restart after a failing byte
+//! (at offset 0, or 1 when the failing byte was `MAGIC[0]`) costs no cycle; by offset 3,
+//! whose accept decodes the bounds of offset 4, the ROM pipeline has refilled. The message
+//! type byte (offset 5) selects the ROM row from the body on; the header rows of all types
+//! are the same (the generator asserts it).
 //!
 //! The CRC trailer is checked byte by byte: a frame's four CRC bytes make the register equal
 //! the catalog residue exactly when they are the complemented register before them,
@@ -53,9 +57,12 @@
 //! slot is simply reused. Offset 0 is never written: every slot holds `MAGIC[0]` there from
 //! configuration, so a frame found by restarting on a failing byte (which is `MAGIC[0]`)
 //! needs no write to an offset other than the one being received. The reader streams
-//! committed slots at one byte per clock into a two-byte queue (`pass_q`); its read address
-//! is computed from the next read position, so the block RAM's output register is the byte
-//! to push. The queue's room is a register, so the far side's ready stops there.
+//! committed slots at one byte per clock into a two-byte queue (`pass_q`). The byte it
+//! pushes is a register, `rd_q` (which the ECP5 flow moves into the block RAM), loaded on each
+//! push from the block RAM, whose address is the next read position plus one: `rd_q` always
+//! holds the byte at the read position, except at a slot's offset 0, which is `MAGIC[0]`
+//! (`r_first` picks the constant). The queue's room is a register, so the far side's ready
+//! stops there.
 //!
 //! # NOTICE generator
 //!
@@ -145,6 +152,9 @@ pub struct LaneCore {
     // Input stage.
     pos: DFF<Bits<OFFSET_BITS>>,
     started: DFF<Bit>,
+    /// The rule ROM's output, registered (loaded on each accepted byte): the rule of
+    /// `pos + 1`. No reset, no other input: the ECP5 flow folds it into the block RAM.
+    rule_q: DFF<Bits<32>>,
     /// The current byte's rule word without its check (decoded into `lo_b`, `hi_b`):
     /// `{word[31:23], word[20:16]}`.
     rule_cur: DFF<Bits<14>>,
@@ -199,6 +209,11 @@ pub struct LaneCore {
     roff: DFF<Bits<OFFSET_BITS>>,
     r_active: DFF<Bit>,
     r_last: DFF<Bit>,
+    /// The store's output, registered on each push (no reset, no other input: the ECP5 flow
+    /// folds it into the block RAM): the byte at `{rslot, roff}` unless `r_first`.
+    rd_q: DFF<Bits<8>>,
+    /// The read position is a slot's offset 0, whose byte is `MAGIC[0]` (never read).
+    r_first: DFF<Bit>,
     // Counters.
     /// The drop counter that counts this clock, one-hot by reason code: decoded a clock
     /// ahead so that each counter's enable is a register.
@@ -238,6 +253,8 @@ pub struct LaneCore {
     magic3: Constant<Bits<8>>,
     byte_max: Constant<Bits<8>>,
     hunt_last: Constant<Bits<OFFSET_BITS>>,
+    /// The rule ROM's offset after a frame's last byte: the next frame's offset 0, plus two.
+    rule_restart: Constant<Bits<OFFSET_BITS>>,
     penult: Constant<Bits<OFFSET_BITS>>,
     crc_init: Constant<Bits<32>>,
     crc_magic: Constant<Bits<32>>,
@@ -293,6 +310,7 @@ pub struct LaneCore {
     /// `cur_pos + 1` and `cur_pos + 2`, with the adders on `pos` ahead of the `failed` choice.
     cur_pos1: Signal<Local, Bits<OFFSET_BITS>>,
     cur_pos2: Signal<Local, Bits<OFFSET_BITS>>,
+    cur_pos3: Signal<Local, Bits<OFFSET_BITS>>,
     cur_started: Signal<Local, Bit>,
     cur_lo_on: Signal<Local, Bit>,
     cur_hi_on: Signal<Local, Bit>,
@@ -309,6 +327,8 @@ pub struct LaneCore {
     free: Signal<Local, Bit>,
     next_rslot: Signal<Local, Bits<SLOT_BITS>>,
     next_roff: Signal<Local, Bits<OFFSET_BITS>>,
+    /// The store's read offset: the next read position's plus one.
+    read_off: Signal<Local, Bits<OFFSET_BITS>>,
     next_count: Signal<Local, Bits<COUNT_BITS>>,
     d_reason: Signal<Local, Bits<8>>,
     d_field: Signal<Local, Bits<8>>,
@@ -368,6 +388,7 @@ impl LaneCore {
             notice_crc: Default::default(),
             pos: Default::default(),
             started: Default::default(),
+            rule_q: Default::default(),
             rule_cur: Default::default(),
             type_index: Default::default(),
             lo_b: Default::default(),
@@ -399,6 +420,8 @@ impl LaneCore {
             roff: Default::default(),
             r_active: Default::default(),
             r_last: Default::default(),
+            rd_q: Default::default(),
+            r_first: Default::default(),
             c_inc: Default::default(),
             c_passed: Default::default(),
             c_bad_const: Default::default(),
@@ -425,6 +448,7 @@ impl LaneCore {
             magic3: Constant::new(MAGIC[3].to_bits()),
             byte_max: Constant::new(0xFFu8.to_bits()),
             hunt_last: Constant::new((MAGIC.len() - 1).to_bits()),
+            rule_restart: Constant::new(2u32.to_bits()),
             penult: Constant::new((field::FRAME_LEN - 2).to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
             crc_magic: Constant::new(crc_magic.to_bits()),
@@ -476,6 +500,7 @@ impl LaneCore {
             cur_pos: Default::default(),
             cur_pos1: Default::default(),
             cur_pos2: Default::default(),
+            cur_pos3: Default::default(),
             cur_started: Default::default(),
             cur_lo_on: Default::default(),
             cur_hi_on: Default::default(),
@@ -492,6 +517,7 @@ impl LaneCore {
             free: Default::default(),
             next_rslot: Default::default(),
             next_roff: Default::default(),
+            read_off: Default::default(),
             next_count: Default::default(),
             d_reason: Default::default(),
             d_field: Default::default(),
@@ -511,6 +537,7 @@ impl Logic for LaneCore {
             clock,
             pos,
             started,
+            rule_q,
             rule_cur,
             type_index,
             lo_b,
@@ -542,6 +569,8 @@ impl Logic for LaneCore {
             roff,
             r_active,
             r_last,
+            rd_q,
+            r_first,
             c_inc,
             c_passed,
             c_bad_const,
@@ -583,6 +612,7 @@ impl Logic for LaneCore {
         self.cur_started.next = self.started.q.val();
         self.cur_pos1.next = self.pos.q.val() + 1;
         self.cur_pos2.next = self.pos.q.val() + 2;
+        self.cur_pos3.next = self.pos.q.val() + 3;
         self.cur_lo_on.next = self.lo_on.q.val();
         self.cur_hi_on.next = self.hi_on.q.val();
         if self.failed.q.val() {
@@ -590,9 +620,11 @@ impl Logic for LaneCore {
             self.cur_started.next = self.failed_magic0.q.val();
             self.cur_pos1.next = 1.into();
             self.cur_pos2.next = 2.into();
+            self.cur_pos3.next = 3.into();
             if self.failed_magic0.q.val() {
                 self.cur_pos1.next = 2.into();
                 self.cur_pos2.next = 3.into();
+                self.cur_pos3.next = 4.into();
             }
             self.cur_lo_on.next = false;
             self.cur_hi_on.next = false;
@@ -632,11 +664,11 @@ impl Logic for LaneCore {
         self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi.val());
         // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
         // its comparisons are still open; they restart at the field's first byte).
-        self.next_check.next = self.rules.data.val().get_bits::<2>(21);
-        self.next_a.next = self.rules.data.val().get_bits::<8>(0);
-        self.next_b.next = self.rules.data.val().get_bits::<8>(8);
-        self.next_lo_on.next = self.rules.data.val().get_bit(26) | self.lo_open.val();
-        self.next_hi_on.next = self.rules.data.val().get_bit(26) | self.hi_open.val();
+        self.next_check.next = self.rule_q.q.val().get_bits::<2>(21);
+        self.next_a.next = self.rule_q.q.val().get_bits::<8>(0);
+        self.next_b.next = self.rule_q.q.val().get_bits::<8>(8);
+        self.next_lo_on.next = self.rule_q.q.val().get_bit(26) | self.lo_open.val();
+        self.next_hi_on.next = self.rule_q.q.val().get_bit(26) | self.hi_open.val();
         self.next_lo.next = 0.into();
         self.next_hi.next = self.byte_max.val();
         if self.next_check.val() == self.check_eq.val() {
@@ -677,12 +709,13 @@ impl Logic for LaneCore {
         self.rule_drop.next =
             self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
 
-        // Rule ROM, read one byte ahead of `rule_cur`: it shows the rule of `pos + 1`, and
-        // moves on to `pos + 2` when a byte is accepted. The type row only matters from the
-        // body on, long after the type byte.
+        // Rule ROM, read two bytes ahead of `rule_cur` and one ahead of `rule_q`: its address
+        // is the next `pos` plus two (`pos + 2` while no byte is accepted, `pos + 3` when one
+        // is, 2 after a frame's last byte). The type row only matters from the body on, long
+        // after the type byte.
         self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val())
             << 8)
-            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos1.val());
+            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos2.val());
 
         // Store writes (offset 0 keeps MAGIC[0], see the module doc).
         self.store.write_address.next =
@@ -704,10 +737,15 @@ impl Logic for LaneCore {
         if self.accept.val() {
             self.rules.address.next =
                 (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
-                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos2.val());
-            self.rule_cur.d.next = (bit_cast::<14, 9>(self.rules.data.val().get_bits::<9>(23))
-                << 5)
-                | bit_cast::<14, 5>(self.rules.data.val().get_bits::<5>(16));
+                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos3.val());
+            if self.rule_end.val() {
+                self.rules.address.next =
+                    (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
+                        | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.rule_restart.val());
+            }
+            self.rule_q.d.next = self.rules.data.val();
+            self.rule_cur.d.next = (bit_cast::<14, 9>(self.rule_q.q.val().get_bits::<9>(23)) << 5)
+                | bit_cast::<14, 5>(self.rule_q.q.val().get_bits::<5>(16));
             if self.rule_type.val() {
                 self.type_index.d.next = self.in_byte.val().get_bits::<TYPE_BITS>(0);
             }
@@ -835,16 +873,21 @@ impl Logic for LaneCore {
         self.free.next = self.pop.val() & self.r_last.q.val();
         self.next_rslot.next = self.rslot.q.val();
         self.next_roff.next = self.roff.q.val();
+        self.read_off.next = self.roff.q.val() + 1;
         if self.pop.val() {
+            self.rd_q.d.next = self.store.read_data.val();
             if self.r_last.q.val() {
                 self.next_rslot.next = self.rslot.q.val() + 1;
                 self.next_roff.next = 0.into();
+                self.read_off.next = 1.into();
                 self.r_last.d.next = false;
             } else {
                 self.next_roff.next = self.roff.q.val() + 1;
+                self.read_off.next = self.roff.q.val() + 2;
                 self.r_last.d.next = self.roff.q.val() == self.penult.val();
             }
         }
+        self.r_first.d.next = !self.next_roff.val().any();
         self.next_count.next = self.count.q.val();
         if self.v_pass.q.val() & !self.free.val() {
             self.next_count.next = self.count.q.val() + 1;
@@ -862,11 +905,14 @@ impl Logic for LaneCore {
         self.r_active.d.next = self.next_count.val().any();
         self.store.read_address.next =
             (bit_cast::<STORE_ADDR_BITS, SLOT_BITS>(self.next_rslot.val()) << 8)
-                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.next_roff.val());
+                | bit_cast::<STORE_ADDR_BITS, OFFSET_BITS>(self.read_off.val());
         self.pass_q.clock.next = self.clock.val();
         self.pass_q.reset.next = self.reset.val();
         self.pass_q.push.next = self.pop.val();
-        self.pass_q.in_data.next = self.store.read_data.val();
+        self.pass_q.in_data.next = self.rd_q.q.val();
+        if self.r_first.q.val() {
+            self.pass_q.in_data.next = self.magic0.val();
+        }
         self.pass_q.in_last.next = self.r_last.q.val();
         self.pass_q.out_ready.next = self.pass_ready.val();
         self.pass_data.next = self.pass_q.out_data.val();
@@ -982,6 +1028,7 @@ impl Logic for LaneCore {
             self.roff.d.next = 0.into();
             self.r_active.d.next = false;
             self.r_last.d.next = false;
+            self.r_first.d.next = true;
             self.c_inc.d.next = 0.into();
             self.c_passed.d.next = 0.into();
             self.c_bad_const.d.next = 0.into();

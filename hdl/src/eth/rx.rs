@@ -16,6 +16,8 @@ pub const RX_SLOT_BITS: usize = RX_SLOTS.trailing_zeros() as usize;
 const _: () = assert!(RX_SLOTS.is_power_of_two() && RX_SLOTS >= 2);
 /// Receive store address: a slot index and an offset.
 pub const RX_ADDR_BITS: usize = RX_SLOT_BITS + SLOT_OFFSET_BITS;
+/// Bits of the slots' first payload bytes (`EthRx::first`).
+const FIRST_BITS: usize = 8 * RX_SLOTS;
 /// Width of the waiting-slot count (0..=RX_SLOTS).
 pub const RX_COUNT_BITS: usize = RX_SLOT_BITS + 1;
 // The one-hot counter enable has a bit per counter.
@@ -98,18 +100,21 @@ impl Logic for ByteSkid {
 /// (saturating above the largest frame), the CRC register. The payload bytes are written
 /// into the free receive slot at their offset. On the clock after the burst ends, the
 /// verdict follows `coldgate_spec::eth::golden` (runt, giant, FCS, destination, source,
-/// EtherType, length, in that order); an accepted payload commits its slot, anything else
-/// leaves the slot to be overwritten. Only committed slots are read out, so the lane never
+/// EtherType, length, in that order): its tests are registered on that clock (`v_*`) and
+/// the verdict taken from them on the next; an accepted payload commits its slot, anything
+/// else leaves the slot to be overwritten. Only committed slots are read out, so the lane never
 /// sees a byte of a frame whose FCS is bad.
 ///
 /// Whether a slot is free is decided at the SFD: a frame that starts while all
 /// [`RX_SLOTS`] slots wait for the lane writes nothing and, if it would have been accepted,
 /// is counted as [`EthDrop::Overrun`].
 ///
-/// The reader streams committed slots one byte per clock: the block RAM's read address is
-/// computed from the *next* read position, so its output always holds the byte at the head,
-/// which moves into a two-byte queue ([`ByteSkid`]) whenever it has room; the lane reads the
-/// queue's registers.
+/// The reader streams committed slots one byte per clock into a two-byte queue
+/// ([`ByteSkid`]) whenever it has room; the lane reads the queue's registers. The byte at the
+/// read position is a register, `rd_q`, loaded on each push from the block RAM, whose
+/// address is the *next* read position plus one (the ECP5 flow moves `rd_q` into the block
+/// RAM's output register); a slot's first byte, which that leaves out, is kept in `first`
+/// as it is written.
 #[derive(LogicBlock)]
 pub struct EthRx {
     pub clock: Signal<In, Clock>,
@@ -156,6 +161,24 @@ pub struct EthRx {
     count: DFF<Bits<RX_COUNT_BITS>>,
     roff: DFF<Bits<SLOT_OFFSET_BITS>>,
     r_active: DFF<Bit>,
+    /// The store's output, registered on each push (no reset, no other input): the byte at
+    /// `{rslot, roff}` unless `r_first`.
+    rd_q: DFF<Bits<8>>,
+    /// The read position is a slot's first byte: it comes from `first`.
+    r_first: DFF<Bit>,
+    /// Each slot's first payload byte, slot 0 in the low bits.
+    first: DFF<Bits<FIRST_BITS>>,
+    /// The verdict's tests, registered on the clock after a burst (`v_end`); the verdict
+    /// follows on the next.
+    v_end: DFF<Bit>,
+    v_runt: DFF<Bit>,
+    v_giant: DFF<Bit>,
+    v_fcs_bad: DFF<Bit>,
+    v_dst_bad: DFF<Bit>,
+    v_src_bad: DFF<Bit>,
+    v_type_bad: DFF<Bit>,
+    v_len_bad: DFF<Bit>,
+    v_room: DFF<Bit>,
     /// The counter that counts next clock, one-hot by counter index (0 = accepted), so each
     /// counter's enable is a register.
     inc: DFF<Bits<16>>,
@@ -190,6 +213,7 @@ pub struct EthRx {
     slots: Constant<Bits<RX_COUNT_BITS>>,
     crc_init: Constant<Bits<32>>,
     residue: Constant<Bits<32>>,
+    byte_ones: Constant<Bits<8>>,
     /// One-hot counter bits.
     i_accepted: Constant<Bits<16>>,
     i_bad_preamble: Constant<Bits<16>>,
@@ -213,6 +237,13 @@ pub struct EthRx {
     next_rslot: Signal<Local, Bits<RX_SLOT_BITS>>,
     next_count: Signal<Local, Bits<RX_COUNT_BITS>>,
     woff: Signal<Local, Bits<SLOT_OFFSET_BITS>>,
+    /// The store's read offset: the next read position's plus one.
+    read_off: Signal<Local, Bits<SLOT_OFFSET_BITS>>,
+    /// `wslot` and `rslot` times eight, as shift amounts into `first`.
+    wshift: Signal<Local, Bits<FIRST_BITS>>,
+    rshift: Signal<Local, Bits<FIRST_BITS>>,
+    first_sh: Signal<Local, Bits<FIRST_BITS>>,
+    first_byte: Signal<Local, Bits<8>>,
 }
 
 fn one_hot(i: usize) -> Constant<Bits<16>> {
@@ -264,6 +295,18 @@ impl EthRx {
             count: Default::default(),
             roff: Default::default(),
             r_active: Default::default(),
+            rd_q: Default::default(),
+            r_first: Default::default(),
+            first: Default::default(),
+            v_end: Default::default(),
+            v_runt: Default::default(),
+            v_giant: Default::default(),
+            v_fcs_bad: Default::default(),
+            v_dst_bad: Default::default(),
+            v_src_bad: Default::default(),
+            v_type_bad: Default::default(),
+            v_len_bad: Default::default(),
+            v_room: Default::default(),
             inc: Default::default(),
             c_accepted: Default::default(),
             c_bad_preamble: Default::default(),
@@ -294,6 +337,7 @@ impl EthRx {
             slots: Constant::new(RX_SLOTS.to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
             residue: Constant::new(checksum::RESIDUE.to_bits()),
+            byte_ones: Constant::new(0xFFu32.to_bits()),
             i_accepted: one_hot(0),
             i_bad_preamble: one_hot(EthDrop::BadPreamble as usize),
             i_runt: one_hot(EthDrop::Runt as usize),
@@ -314,6 +358,11 @@ impl EthRx {
             next_rslot: Default::default(),
             next_count: Default::default(),
             woff: Default::default(),
+            read_off: Default::default(),
+            wshift: Default::default(),
+            rshift: Default::default(),
+            first_sh: Default::default(),
+            first_byte: Default::default(),
         }
     }
 }
@@ -341,6 +390,18 @@ impl Logic for EthRx {
             count,
             roff,
             r_active,
+            rd_q,
+            r_first,
+            first,
+            v_end,
+            v_runt,
+            v_giant,
+            v_fcs_bad,
+            v_dst_bad,
+            v_src_bad,
+            v_type_bad,
+            v_len_bad,
+            v_room,
             inc,
             c_accepted,
             c_bad_preamble,
@@ -357,6 +418,8 @@ impl Logic for EthRx {
         self.store.write_clock.next = self.clock.val();
         self.dv_r.d.next = self.rx_dv.val();
         self.d_r.d.next = self.rxd.val();
+        self.wshift.next = bit_cast::<FIRST_BITS, RX_SLOT_BITS>(self.wslot.q.val()) << 3;
+        self.rshift.next = bit_cast::<FIRST_BITS, RX_SLOT_BITS>(self.rslot.q.val()) << 3;
 
         // Receive: the registered GMII byte.
         self.byte_in.next = self.dv_r.q.val();
@@ -424,6 +487,12 @@ impl Logic for EthRx {
             self.store.write_enable.next = self.room.q.val()
                 & (self.n.q.val() >= self.header_len.val())
                 & (self.n.q.val() < self.payload_end.val());
+            // A slot's first byte is also kept beside the store (see `first`).
+            if self.room.q.val() & (self.n.q.val() == self.header_len.val()) {
+                self.first.d.next = (self.first.q.val()
+                    & !(bit_cast::<FIRST_BITS, 8>(self.byte_ones.val()) << self.wshift.val()))
+                    | (bit_cast::<FIRST_BITS, 8>(self.d_r.q.val()) << self.wshift.val());
+            }
         } else {
             // Data, and the burst has ended.
             self.burst_end.next = true;
@@ -438,23 +507,34 @@ impl Logic for EthRx {
             self.type_bad.d.next = false;
             self.room.d.next = self.count.q.val() != self.slots.val();
         }
-        // The verdict, in `coldgate_spec::eth::golden`'s order.
-        if self.burst_end.val() {
-            if self.n.q.val() < self.min_frame.val() {
+        // The verdict's tests, on the clock after the burst; the verdict, in
+        // `coldgate_spec::eth::golden`'s order, on the next (the next frame's SFD is at
+        // least a preamble away).
+        self.v_end.d.next = self.burst_end.val();
+        self.v_runt.d.next = self.n.q.val() < self.min_frame.val();
+        self.v_giant.d.next = self.n.q.val() > self.max_frame.val();
+        self.v_fcs_bad.d.next = self.crc.q.val() != self.residue.val();
+        self.v_dst_bad.d.next = self.dst_bad.q.val();
+        self.v_src_bad.d.next = self.src_bad.q.val();
+        self.v_type_bad.d.next = self.type_bad.q.val();
+        self.v_len_bad.d.next = self.n.q.val() != self.frame_len.val();
+        self.v_room.d.next = self.room.q.val();
+        if self.v_end.q.val() {
+            if self.v_runt.q.val() {
                 self.inc.d.next = self.i_runt.val();
-            } else if self.n.q.val() > self.max_frame.val() {
+            } else if self.v_giant.q.val() {
                 self.inc.d.next = self.i_giant.val();
-            } else if self.crc.q.val() != self.residue.val() {
+            } else if self.v_fcs_bad.q.val() {
                 self.inc.d.next = self.i_bad_fcs.val();
-            } else if self.dst_bad.q.val() {
+            } else if self.v_dst_bad.q.val() {
                 self.inc.d.next = self.i_not_for_us.val();
-            } else if self.src_bad.q.val() {
+            } else if self.v_src_bad.q.val() {
                 self.inc.d.next = self.i_foreign_source.val();
-            } else if self.type_bad.q.val() {
+            } else if self.v_type_bad.q.val() {
                 self.inc.d.next = self.i_foreign_ethertype.val();
-            } else if self.n.q.val() != self.frame_len.val() {
+            } else if self.v_len_bad.q.val() {
                 self.inc.d.next = self.i_bad_length.val();
-            } else if !self.room.q.val() {
+            } else if !self.v_room.q.val() {
                 self.inc.d.next = self.i_overrun.val();
             } else {
                 self.inc.d.next = self.i_accepted.val();
@@ -468,22 +548,33 @@ impl Logic for EthRx {
         self.out_q.out_ready.next = self.out_ready.val();
         self.pop.next = self.r_active.q.val() & self.out_q.room.val();
         self.out_q.push.next = self.pop.val();
-        self.out_q.in_data.next = self.store.read_data.val();
+        // (Through a signal: rust-hdl writes a slice of an expression as invalid Verilog.)
+        self.first_sh.next = self.first.q.val() >> self.rshift.val();
+        self.first_byte.next = self.first_sh.val().get_bits::<8>(0);
+        self.out_q.in_data.next = self.rd_q.q.val();
+        if self.r_first.q.val() {
+            self.out_q.in_data.next = self.first_byte.val();
+        }
         self.free.next = self.pop.val() & (self.roff.q.val() == self.last_offset.val());
         self.next_roff.next = self.roff.q.val();
         self.next_rslot.next = self.rslot.q.val();
+        self.read_off.next = self.roff.q.val() + 1;
         if self.pop.val() {
+            self.rd_q.d.next = self.store.read_data.val();
             self.next_roff.next = self.roff.q.val() + 1;
+            self.read_off.next = self.roff.q.val() + 2;
         }
         if self.free.val() {
             self.next_roff.next = 0.into();
             self.next_rslot.next = self.rslot.q.val() + 1;
+            self.read_off.next = 1.into();
         }
         self.roff.d.next = self.next_roff.val();
         self.rslot.d.next = self.next_rslot.val();
+        self.r_first.d.next = !self.next_roff.val().any();
         self.store.read_address.next =
             (bit_cast::<RX_ADDR_BITS, RX_SLOT_BITS>(self.next_rslot.val()) << 8)
-                | bit_cast::<RX_ADDR_BITS, SLOT_OFFSET_BITS>(self.next_roff.val());
+                | bit_cast::<RX_ADDR_BITS, SLOT_OFFSET_BITS>(self.read_off.val());
         if self.commit.val() {
             self.wslot.d.next = self.wslot.q.val() + 1;
         }
@@ -547,6 +638,8 @@ impl Logic for EthRx {
             self.count.d.next = 0.into();
             self.roff.d.next = 0.into();
             self.r_active.d.next = false;
+            self.r_first.d.next = true;
+            self.v_end.d.next = false;
             self.inc.d.next = 0.into();
             self.c_accepted.d.next = 0.into();
             self.c_bad_preamble.d.next = 0.into();

@@ -30,9 +30,15 @@ const _: () = assert!(PREFIX_LEN <= 32);
 ///
 /// A frame is a schedule of `WIRE_BYTES` clocks counted by `tpos`: the prefix (preamble,
 /// SFD, destination = peer, source = own MAC, EtherType) from a ROM, the payload from the
-/// slot (the block RAM read two clocks ahead, its output registered), the FCS (complemented CRC register, little
-/// endian; the CRC runs over header and payload), then `MIN_GAP` clocks with `tx_en` low.
-/// After the gap the next waiting frame starts at once. The GMII outputs are registers.
+/// slot (the block RAM read two clocks ahead, its output registered), the FCS (complemented
+/// CRC register, little endian; the CRC runs over header and payload), then `MIN_GAP` clocks
+/// with `tx_en` low. After the gap the next waiting frame starts at once.
+///
+/// Sending is two stages, so that no path runs from the schedule's comparators through the
+/// byte choice into the CRC: the first decodes `tpos` into the byte (prefix or payload) and
+/// what the second stage does with it (`s_*` registers); the second runs the CRC over that
+/// registered byte, or shifts the CRC register out as the FCS, and drives the GMII output
+/// registers. The output is two clocks behind `tpos`.
 #[derive(LogicBlock)]
 pub struct EthTx {
     pub clock: Signal<In, Clock>,
@@ -63,6 +69,14 @@ pub struct EthTx {
     /// The block RAM's output, registered: the payload byte of this clock (read two clocks
     /// ahead), so no path runs from the RAM through the byte mux into the CRC.
     rd_q: DFF<Bits<8>>,
+    /// First send stage, for the clock after: the byte (prefix or payload), and whether it
+    /// starts the CRC (preamble and SFD), goes through it (header and payload), or is an
+    /// FCS byte (the CRC register's low byte, complemented, then shifted out).
+    s_byte: DFF<Bits<8>>,
+    s_en: DFF<Bit>,
+    s_init: DFF<Bit>,
+    s_crc: DFF<Bit>,
+    s_fcs: DFF<Bit>,
     tx_en_r: DFF<Bit>,
     txd_r: DFF<Bits<8>>,
     c_sent: DFF<Bits<COUNTER_BITS>>,
@@ -70,14 +84,14 @@ pub struct EthTx {
     last_offset: Constant<Bits<SLOT_OFFSET_BITS>>,
     full: Constant<Bits<2>>,
     crc_init: Constant<Bits<32>>,
+    /// Ones shifted into the CRC register as the FCS leaves.
+    crc_fill: Constant<Bits<32>>,
     /// Schedule positions: CRC start (first header byte), payload start, FCS start and
     /// its bytes, end of the FCS, last clock of the gap.
     t_header: Constant<Bits<TPOS_BITS>>,
     t_payload: Constant<Bits<TPOS_BITS>>,
     t_read: Constant<Bits<TPOS_BITS>>,
     t_fcs: Constant<Bits<TPOS_BITS>>,
-    t_fcs1: Constant<Bits<TPOS_BITS>>,
-    t_fcs2: Constant<Bits<TPOS_BITS>>,
     t_fcs3: Constant<Bits<TPOS_BITS>>,
     t_end: Constant<Bits<TPOS_BITS>>,
     t_last: Constant<Bits<TPOS_BITS>>,
@@ -86,8 +100,6 @@ pub struct EthTx {
     commit: Signal<Local, Bit>,
     free: Signal<Local, Bit>,
     next_count: Signal<Local, Bits<2>>,
-    out_byte: Signal<Local, Bits<8>>,
-    fcs: Signal<Local, Bits<32>>,
     roff: Signal<Local, Bits<TPOS_BITS>>,
 }
 
@@ -122,18 +134,22 @@ impl EthTx {
             tpos: Default::default(),
             crc: Default::default(),
             rd_q: Default::default(),
+            s_byte: Default::default(),
+            s_en: Default::default(),
+            s_init: Default::default(),
+            s_crc: Default::default(),
+            s_fcs: Default::default(),
             tx_en_r: Default::default(),
             txd_r: Default::default(),
             c_sent: Default::default(),
             last_offset: Constant::new((FRAME_LEN - 1).to_bits()),
             full: Constant::new(2u32.to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
+            crc_fill: Constant::new(0xFF00_0000u32.to_bits()),
             t_header: t(eth::PREAMBLE_LEN + 1),
             t_payload: t(PREFIX_LEN),
             t_read: t(PREFIX_LEN - 2),
             t_fcs: t(fcs),
-            t_fcs1: t(fcs + 1),
-            t_fcs2: t(fcs + 2),
             t_fcs3: t(fcs + 3),
             t_end: t(fcs + eth::FCS_LEN),
             t_last: t(eth::WIRE_BYTES - 1),
@@ -141,8 +157,6 @@ impl EthTx {
             commit: Default::default(),
             free: Default::default(),
             next_count: Default::default(),
-            out_byte: Default::default(),
-            fcs: Default::default(),
             roff: Default::default(),
         }
     }
@@ -156,7 +170,8 @@ impl Logic for EthTx {
         self.count_sent.next = self.c_sent.q.val();
         self.in_ready.next = self.count.q.val() != self.full.val();
         dff_setup!(
-            self, clock, wslot, woff, rslot, count, active, tpos, crc, rd_q, tx_en_r, txd_r, c_sent
+            self, clock, wslot, woff, rslot, count, active, tpos, crc, rd_q, s_byte, s_en, s_init,
+            s_crc, s_fcs, tx_en_r, txd_r, c_sent
         );
         self.rd_q.d.next = self.store.read_data.val();
         self.store.read_clock.next = self.clock.val();
@@ -186,37 +201,45 @@ impl Logic for EthTx {
                 self.roff.val().get_bits::<SLOT_OFFSET_BITS>(0),
             );
         self.prefix.address.next = self.tpos.q.val().get_bits::<5>(0);
-        self.fcs.next = !self.crc.q.val();
-        self.out_byte.next = self.fcs.val().get_bits::<8>(24);
+        // First stage: what the byte at `tpos` is.
+        self.s_byte.d.next = self.rd_q.q.val();
         if self.tpos.q.val() < self.t_payload.val() {
-            self.out_byte.next = self.prefix.data.val();
-        } else if self.tpos.q.val() < self.t_fcs.val() {
-            self.out_byte.next = self.rd_q.q.val();
-        } else if self.tpos.q.val() == self.t_fcs.val() {
-            self.out_byte.next = self.fcs.val().get_bits::<8>(0);
-        } else if self.tpos.q.val() == self.t_fcs1.val() {
-            self.out_byte.next = self.fcs.val().get_bits::<8>(8);
-        } else if self.tpos.q.val() == self.t_fcs2.val() {
-            self.out_byte.next = self.fcs.val().get_bits::<8>(16);
+            self.s_byte.d.next = self.prefix.data.val();
         }
-        self.crc_byte.state.next = self.crc.q.val();
-        self.crc_byte.data.next = self.out_byte.val();
+        self.s_en.d.next = false;
+        self.s_init.d.next = false;
+        self.s_crc.d.next = false;
+        self.s_fcs.d.next = false;
         self.free.next = false;
-        self.tx_en_r.d.next = false;
-        self.txd_r.d.next = self.out_byte.val();
         if self.active.q.val() {
-            self.tx_en_r.d.next = self.tpos.q.val() < self.t_end.val();
+            self.s_en.d.next = self.tpos.q.val() < self.t_end.val();
+            self.s_init.d.next = self.tpos.q.val() < self.t_header.val();
+            self.s_crc.d.next =
+                (self.tpos.q.val() >= self.t_header.val()) & (self.tpos.q.val() < self.t_fcs.val());
+            self.s_fcs.d.next =
+                (self.tpos.q.val() >= self.t_fcs.val()) & (self.tpos.q.val() < self.t_end.val());
             self.tpos.d.next = self.tpos.q.val() + 1;
-            if self.tpos.q.val() < self.t_header.val() {
-                self.crc.d.next = self.crc_init.val();
-            } else if self.tpos.q.val() < self.t_fcs.val() {
-                self.crc.d.next = self.crc_byte.out.val();
-            }
             if self.tpos.q.val() == self.t_fcs3.val() {
                 self.free.next = true;
                 self.rslot.d.next = !self.rslot.q.val();
                 self.c_sent.d.next = self.c_sent.q.val() + 1;
             }
+        }
+        // Second stage: the CRC over the registered byte, or the FCS out of the CRC register
+        // (complemented, least significant byte first; ones refill it).
+        self.crc_byte.state.next = self.crc.q.val();
+        self.crc_byte.data.next = self.s_byte.q.val();
+        self.tx_en_r.d.next = self.s_en.q.val();
+        self.txd_r.d.next = self.s_byte.q.val();
+        if self.s_init.q.val() {
+            self.crc.d.next = self.crc_init.val();
+        }
+        if self.s_crc.q.val() {
+            self.crc.d.next = self.crc_byte.out.val();
+        }
+        if self.s_fcs.q.val() {
+            self.txd_r.d.next = !self.crc.q.val().get_bits::<8>(0);
+            self.crc.d.next = (self.crc.q.val() >> 8) | self.crc_fill.val();
         }
         self.next_count.next = self.count.q.val();
         if self.commit.val() & !self.free.val() {
@@ -244,6 +267,10 @@ impl Logic for EthTx {
             self.count.d.next = 0.into();
             self.active.d.next = false;
             self.tpos.d.next = 0.into();
+            self.s_en.d.next = false;
+            self.s_init.d.next = false;
+            self.s_crc.d.next = false;
+            self.s_fcs.d.next = false;
             self.tx_en_r.d.next = false;
             self.c_sent.d.next = 0.into();
         }
