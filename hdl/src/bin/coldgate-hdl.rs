@@ -58,8 +58,9 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u32,
     },
-    /// Formal proof of each lane's drop rules (yosys-smtbmc, z3): safety by bounded model
-    /// checking from reset, covers, mutants; exits non-zero unless every one is as it must be.
+    /// Formal proof of each lane's drop rules (yosys to AIGER, ABC): safety by PDR (unbounded)
+    /// or bounded model checking from reset, covers, mutants; exits non-zero unless every one
+    /// is as it must be.
     Prove(coldgate_hdl::prove::ProveArgs),
     /// Build the bitstream: Alchitry Cu (.bin) or Colorlight 5A-75B (.bit).
     Bitstream {

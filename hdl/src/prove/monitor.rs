@@ -376,7 +376,18 @@ fn header_reference(v: &mut String, lane: LaneId) {
         any_drop.join(" || ")
     );
     let _ = writeln!(v, "`ifdef PROP_HEADER_FIRST_REASON");
-    v.push_str("  // The first drop counted has the reason of the first header rule broken.\n");
+    v.push_str(
+        "  // The first drop counted has the reason of the first header rule broken. Checked while\n\
+         \x20 // no drop has been counted before this clock (a sticky flag): counters wrap, so a\n\
+         \x20 // property that needs the first reason's counter to stay non-zero forever would be\n\
+         \x20 // false after 2^32 drops and could never be proven unbounded.\n",
+    );
+    let _ = writeln!(
+        v,
+        "  reg drop_before = 1'b0;\n\
+         \x20 always @(posedge clock) if (!init && ({})) drop_before <= 1'b1;",
+        any_drop.join(" || ")
+    );
     for &r in &DropReason::ALL {
         let others: Vec<String> = DropReason::ALL
             .iter()
@@ -385,7 +396,7 @@ fn header_reference(v: &mut String, lane: LaneId) {
             .collect();
         let _ = writeln!(
             v,
-            "  always @* if (!init && ref_done && ref_reason == 8'd{}) assert({} != 32'd0 || !({}));",
+            "  always @* if (!init && !drop_before && ref_done && ref_reason == 8'd{}) assert({} != 32'd0 || !({}));",
             r as u8,
             counter_port(r),
             others.join(" || ")
@@ -395,17 +406,19 @@ fn header_reference(v: &mut String, lane: LaneId) {
     let _ = NO_FIELD;
 }
 
-/// Non-vacuity: a trace for each drop reason and for a pass.
+/// Non-vacuity: a trace for each drop reason and for a pass. Each is written as the assertion
+/// that it never happens: a model checker's counterexample to it is the cover's trace (and its
+/// depth the clocks from reset the trace needs).
 fn covers(v: &mut String) {
     for &r in &DropReason::ALL {
         let _ = writeln!(
             v,
-            "`ifdef COVER_{}\n  always @* if (!init) cover({} != 32'd0);\n`endif",
+            "`ifdef COVER_{}\n  always @* if (!init) assert(!({} != 32'd0));\n`endif",
             r.name().to_uppercase(),
             counter_port(r)
         );
     }
     v.push_str(
-        "`ifdef COVER_PASS\n  always @* if (!init) cover(pass_move && pass_last);\n`endif\n",
+        "`ifdef COVER_PASS\n  always @* if (!init) assert(!(pass_move && pass_last));\n`endif\n",
     );
 }
