@@ -80,6 +80,11 @@ pub enum NoticeSource {
 pub const HDR_BITS: usize = 8 * (header::COUNTER.end - header::CLIENT_ID.start);
 const _: () = assert!(header::CLIENT_ID.end == header::COUNTER.start);
 
+// The lane's rule ROM reads three bytes ahead of the byte being checked (see `lane`): the
+// row of the type byte's own type is used only from three bytes after it, inside the
+// header, whose rows all types share.
+const _: () = assert!(header::MSG_TYPE.start + 3 < header::LEN);
+
 /// The low two bits of each of `lane`'s message types, which index the rule ROM.
 pub fn type_index(t: u8) -> u32 {
     u32::from(t) & ((1 << TYPE_BITS) - 1)
@@ -114,8 +119,8 @@ pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
         let rules = field::byte_rules(lane, MsgType::from_u8(t).expect("lane type"));
         for (offset, rule) in rules.iter().enumerate() {
             if offset < header::LEN {
-                // The lane reads the ROM two bytes ahead, so rows must agree until well after
-                // the type byte; the whole header is shared.
+                // The lane's block RAM reads three bytes ahead, so rows must agree until
+                // after the type byte's offset plus three; the whole header is shared.
                 assert_eq!(*rule, first_rules[offset], "header rules differ by type");
             }
             if offset + 1 == FRAME_LEN {
@@ -163,8 +168,8 @@ pub fn rule_words(lane: LaneId) -> Vec<(u32, u32)> {
                 | flag(offset == header::MSG_TYPE.start, RULE_TYPE);
             out.push(((slot << OFFSET_BITS) | offset as u32, word));
         }
-        // Rows past the frame: the lane reads two bytes ahead, so after every frame the port
-        // shows offsets FRAME_LEN and FRAME_LEN + 1. Their word is zero (no check, no reason,
+        // Rows past the frame: the lane's block RAM reads up to three bytes ahead, so at the
+        // end of every frame the port shows offsets FRAME_LEN and FRAME_LEN + 1. Their word is zero (no check, no reason,
         // no flag), so every address the port can take holds a value: no X reaches the rule,
         // verdict or counter registers in a four-state simulator, and a formal tool sees a
         // constant ROM instead of arbitrary rows.

@@ -299,6 +299,11 @@ pub struct ColorlightTop {
     tick_timer: DFF<Bits<TICK_BITS>>,
     tick: DFF<Bit>,
     drop_parity: DFF<Bit>,
+    /// The parity of the lanes' and of the ports' drop counters' low bits, each registered
+    /// where it is computed (the counters are spread over the chip): the LED's flash then
+    /// starts from registers.
+    lane_parity: DFF<Bit>,
+    eth_parity: DFF<Bit>,
     flash: DFF<Bits<FLASH_BITS>>,
     blink: DFF<Bits<BLINK_BITS>>,
     led: DFF<Bit>,
@@ -353,6 +358,8 @@ impl ColorlightTop {
             tick_timer: Default::default(),
             tick: Default::default(),
             drop_parity: Default::default(),
+            lane_parity: Default::default(),
+            eth_parity: Default::default(),
             flash: Default::default(),
             blink: Default::default(),
             led: Default::default(),
@@ -398,6 +405,8 @@ impl Logic for ColorlightTop {
             tick_timer,
             tick,
             drop_parity,
+            lane_parity,
+            eth_parity,
             flash,
             blink,
             led,
@@ -464,7 +473,7 @@ impl Logic for ColorlightTop {
 
         // LED. Every drop counter moves by one per drop, so the parity of their low bits
         // changes with each drop (two on the same clock cancel: this is a lamp, not a count).
-        self.parity.next = self.core.req_count_bad_const.val().get_bit(0)
+        self.lane_parity.d.next = self.core.req_count_bad_const.val().get_bit(0)
             ^ self.core.req_count_not_in_set.val().get_bit(0)
             ^ self.core.req_count_out_of_range.val().get_bit(0)
             ^ self.core.req_count_reserved_nonzero.val().get_bit(0)
@@ -475,8 +484,8 @@ impl Logic for ColorlightTop {
             ^ self.core.resp_count_out_of_range.val().get_bit(0)
             ^ self.core.resp_count_reserved_nonzero.val().get_bit(0)
             ^ self.core.resp_count_bad_crc.val().get_bit(0)
-            ^ self.core.resp_count_rate_limited.val().get_bit(0)
-            ^ self.core.u_eth_count_bad_preamble.val().get_bit(0)
+            ^ self.core.resp_count_rate_limited.val().get_bit(0);
+        self.eth_parity.d.next = self.core.u_eth_count_bad_preamble.val().get_bit(0)
             ^ self.core.u_eth_count_runt.val().get_bit(0)
             ^ self.core.u_eth_count_giant.val().get_bit(0)
             ^ self.core.u_eth_count_bad_fcs.val().get_bit(0)
@@ -494,6 +503,7 @@ impl Logic for ColorlightTop {
             ^ self.core.t_eth_count_foreign_ethertype.val().get_bit(0)
             ^ self.core.t_eth_count_bad_length.val().get_bit(0)
             ^ self.core.t_eth_count_overrun.val().get_bit(0);
+        self.parity.next = self.lane_parity.q.val() ^ self.eth_parity.q.val();
         self.drop_parity.d.next = self.parity.val();
         if self.flash.q.val().any() {
             self.flash.d.next = self.flash.q.val() - 1;

@@ -30,8 +30,12 @@ pub struct StatusUart {
     uart: UartTx,
     shift: DFF<Bits<SNAP_BITS>>,
     left: DFF<Bits<8>>,
+    /// `left` is not zero, as a register of its own: it selects the load of all of the shift
+    /// register's bits, so it comes straight from a flip-flop rather than through a compare.
+    sending: DFF<Bit>,
     sync: Constant<Bits<16>>,
     snap_len: Constant<Bits<8>>,
+    one: Constant<Bits<8>>,
 }
 
 impl StatusUart {
@@ -44,8 +48,10 @@ impl StatusUart {
             uart: UartTx::new(divisor),
             shift: Default::default(),
             left: Default::default(),
+            sending: Default::default(),
             sync: Constant::new(u16::from_le_bytes(STATUS_SYNC).to_bits()),
             snap_len: Constant::new((STATUS_LEN as u8).to_bits()),
+            one: Constant::new(1u8.to_bits()),
         }
     }
 }
@@ -53,23 +59,26 @@ impl StatusUart {
 impl Logic for StatusUart {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, shift, left);
+        dff_setup!(self, clock, shift, left, sending);
         self.uart.clock.next = self.clock.val();
         self.uart.reset.next = self.reset.val();
         self.uart.data.next = self.shift.q.val().get_bits::<8>(0);
-        self.uart.valid.next = self.left.q.val().any();
-        if self.uart.ready.val() & self.left.q.val().any() {
+        self.uart.valid.next = self.sending.q.val();
+        if self.uart.ready.val() & self.sending.q.val() {
             self.shift.d.next = self.shift.q.val() >> 8;
             self.left.d.next = self.left.q.val() - 1;
+            self.sending.d.next = self.left.q.val() != self.one.val();
         }
-        if !self.left.q.val().any() {
+        if !self.sending.q.val() {
             self.shift.d.next = bit_cast::<SNAP_BITS, 16>(self.sync.val())
                 | (bit_cast::<SNAP_BITS, COUNTER_BITS>(self.counters.val()) << 16);
             self.left.d.next = self.snap_len.val();
+            self.sending.d.next = true;
         }
         self.tx.next = self.uart.tx.val();
         if self.reset.val() {
             self.left.d.next = 0.into();
+            self.sending.d.next = false;
         }
     }
 }

@@ -153,6 +153,11 @@ pub struct EthRx {
     dst_bad: DFF<Bit>,
     src_bad: DFF<Bit>,
     type_bad: DFF<Bit>,
+    /// The header byte of the last clock did not match (and was in the destination, in the
+    /// source), set a clock before the field's flag.
+    h_miss: DFF<Bit>,
+    h_dst: DFF<Bit>,
+    h_src: DFF<Bit>,
     /// A slot was free when this frame's SFD arrived.
     room: DFF<Bit>,
     wslot: DFF<Bits<RX_SLOT_BITS>>,
@@ -242,7 +247,6 @@ pub struct EthRx {
     /// `wslot` and `rslot` times eight, as shift amounts into `first`.
     wshift: Signal<Local, Bits<FIRST_BITS>>,
     rshift: Signal<Local, Bits<FIRST_BITS>>,
-    first_sh: Signal<Local, Bits<FIRST_BITS>>,
     first_byte: Signal<Local, Bits<8>>,
 }
 
@@ -289,6 +293,9 @@ impl EthRx {
             dst_bad: Default::default(),
             src_bad: Default::default(),
             type_bad: Default::default(),
+            h_miss: Default::default(),
+            h_dst: Default::default(),
+            h_src: Default::default(),
             room: Default::default(),
             wslot: Default::default(),
             rslot: Default::default(),
@@ -361,7 +368,6 @@ impl EthRx {
             read_off: Default::default(),
             wshift: Default::default(),
             rshift: Default::default(),
-            first_sh: Default::default(),
             first_byte: Default::default(),
         }
     }
@@ -384,6 +390,9 @@ impl Logic for EthRx {
             dst_bad,
             src_bad,
             type_bad,
+            h_miss,
+            h_dst,
+            h_src,
             room,
             wslot,
             rslot,
@@ -427,6 +436,7 @@ impl Logic for EthRx {
         self.sfd_now.next = false;
         self.commit.next = false;
         self.inc.d.next = 0.into();
+        self.h_miss.d.next = false;
         self.crc_byte.state.next = self.crc.q.val();
         self.crc_byte.data.next = self.d_r.q.val();
         self.header.address.next = self.n.q.val().get_bits::<4>(0);
@@ -471,17 +481,11 @@ impl Logic for EthRx {
             if self.n.q.val() != self.saturated.val() {
                 self.n.d.next = self.n.q.val() + 1;
             }
-            if (self.n.q.val() < self.header_len.val())
-                & (self.d_r.q.val() != self.header.data.val())
-            {
-                if self.n.q.val() < self.dst_end.val() {
-                    self.dst_bad.d.next = true;
-                } else if self.n.q.val() < self.src_end.val() {
-                    self.src_bad.d.next = true;
-                } else {
-                    self.type_bad.d.next = true;
-                }
-            }
+            // A header byte's comparison lands in its field's flag a clock later (`h_*`).
+            self.h_miss.d.next = (self.n.q.val() < self.header_len.val())
+                & (self.d_r.q.val() != self.header.data.val());
+            self.h_dst.d.next = self.n.q.val() < self.dst_end.val();
+            self.h_src.d.next = self.n.q.val() < self.src_end.val();
             // Payload bytes only, and only into a free slot: a longer frame never
             // writes past its slot.
             self.store.write_enable.next = self.room.q.val()
@@ -497,6 +501,18 @@ impl Logic for EthRx {
             // Data, and the burst has ended.
             self.burst_end.next = true;
             self.state.d.next = self.st_idle.val();
+        }
+        // The header byte of the clock before: a mismatch marks its field. (Its frame's
+        // verdict is at least a clock later: a burst that ends inside the header is a runt,
+        // which the verdict tests first.)
+        if self.h_miss.q.val() {
+            if self.h_dst.q.val() {
+                self.dst_bad.d.next = true;
+            } else if self.h_src.q.val() {
+                self.src_bad.d.next = true;
+            } else {
+                self.type_bad.d.next = true;
+            }
         }
         // A new MAC frame: clear the per-frame state and claim a slot if there is one.
         if self.sfd_now.val() {
@@ -548,9 +564,7 @@ impl Logic for EthRx {
         self.out_q.out_ready.next = self.out_ready.val();
         self.pop.next = self.r_active.q.val() & self.out_q.room.val();
         self.out_q.push.next = self.pop.val();
-        // (Through a signal: rust-hdl writes a slice of an expression as invalid Verilog.)
-        self.first_sh.next = self.first.q.val() >> self.rshift.val();
-        self.first_byte.next = self.first_sh.val().get_bits::<8>(0);
+        self.first_byte.next = bit_cast::<8, FIRST_BITS>(self.first.q.val() >> self.rshift.val());
         self.out_q.in_data.next = self.rd_q.q.val();
         if self.r_first.q.val() {
             self.out_q.in_data.next = self.first_byte.val();
@@ -640,6 +654,7 @@ impl Logic for EthRx {
             self.r_active.d.next = false;
             self.r_first.d.next = true;
             self.v_end.d.next = false;
+            self.h_miss.d.next = false;
             self.inc.d.next = 0.into();
             self.c_accepted.d.next = 0.into();
             self.c_bad_preamble.d.next = 0.into();

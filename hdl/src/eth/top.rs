@@ -71,6 +71,15 @@ pub struct ColdgateEth {
     pub t_eth_count_bad_length: Signal<Out, Bits<COUNTER_BITS>>,
     pub t_eth_count_overrun: Signal<Out, Bits<COUNTER_BITS>>,
     pub t_eth_count_sent: Signal<Out, Bits<COUNTER_BITS>>,
+    /// The reset, through a register per kind of block, one after the other: each block's
+    /// reset net then starts from a flip-flop placed among its own flip-flops, rather than
+    /// one net spanning the chip. (A chain, because yosys merges flip-flops with the same
+    /// input.) The receivers leave reset a clock after `reset` falls, the transmitters two,
+    /// the lanes three; nothing reaches a lane or a transmitter sooner than a whole frame
+    /// after a receiver starts.
+    rst_rx: DFF<Bit>,
+    rst_tx: DFF<Bit>,
+    rst_pair: DFF<Bit>,
     pair: ColdgatePair,
     u_rx: EthRx,
     u_tx: EthTx,
@@ -134,6 +143,9 @@ impl ColdgateEth {
             t_eth_count_bad_length: Default::default(),
             t_eth_count_overrun: Default::default(),
             t_eth_count_sent: Default::default(),
+            rst_rx: Default::default(),
+            rst_tx: Default::default(),
+            rst_pair: Default::default(),
             pair: ColdgatePair::new(),
             u_rx: EthRx::new(EthPort::U),
             u_tx: EthTx::new(EthPort::U),
@@ -160,11 +172,15 @@ impl Logic for ColdgateEth {
         self.u_tx.clock.next = self.clock.val();
         self.t_rx.clock.next = self.clock.val();
         self.t_tx.clock.next = self.clock.val();
-        self.pair.reset.next = self.reset.val();
-        self.u_rx.reset.next = self.reset.val();
-        self.u_tx.reset.next = self.reset.val();
-        self.t_rx.reset.next = self.reset.val();
-        self.t_tx.reset.next = self.reset.val();
+        dff_setup!(self, clock, rst_rx, rst_tx, rst_pair);
+        self.rst_rx.d.next = self.reset.val();
+        self.rst_tx.d.next = self.rst_rx.q.val();
+        self.rst_pair.d.next = self.rst_tx.q.val();
+        self.pair.reset.next = self.rst_pair.q.val();
+        self.u_rx.reset.next = self.rst_rx.q.val();
+        self.u_tx.reset.next = self.rst_tx.q.val();
+        self.t_rx.reset.next = self.rst_rx.q.val();
+        self.t_tx.reset.next = self.rst_tx.q.val();
         self.pair.tick.next = self.tick.val();
 
         // U: GMII in -> request lane; u_out (responses, request NOTICEs) -> GMII out.
