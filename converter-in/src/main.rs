@@ -13,7 +13,7 @@ use coldgate_converter_in::gateway::{Gateway, GatewayConfig, Pacing};
 use coldgate_converter_in::hostile::Hostile;
 use coldgate_converter_in::metrics::Metrics;
 use coldgate_converter_in::server::{self, Limits};
-use coldgate_link::{FrameLink, Link, LinkOptions, LinkSpec, Role};
+use coldgate_link::LinkSpec;
 use coldgate_ops::config::GatewayFile;
 use coldgate_ops::listener::{self, Health};
 
@@ -98,8 +98,17 @@ fn ms(v: Option<u64>, file: Option<u64>, default: Duration) -> Duration {
     v.or(file).map_or(default, Duration::from_millis)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // One thread: a call's hops inside this process (HTTP front, queue, pacer, links) are task switches, not
+    // wake-ups of other threads, which cost more than the work itself (measured in bench/:
+    // the e2e suite's added p50). The work per call is small and bounded by the verifier's rate.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     coldgate_link::log::init("info");
     let args = Args::parse();
     if let Some(user) = &args.new_rpcauth {
@@ -180,21 +189,7 @@ async fn main() -> anyhow::Result<()> {
         .baud
         .or(file.baud)
         .unwrap_or(coldgate_spec::config::DEFAULT_BAUD);
-    let mut frame_links = Vec::new();
-    for (i, spec) in links.iter().enumerate() {
-        let options = LinkOptions {
-            baud,
-            ..LinkOptions::named(if links.len() == 1 {
-                "untrusted".to_string()
-            } else {
-                format!("untrusted-{i}")
-            })
-        };
-        let link = Link::open(spec, Role::Peer, options)
-            .await
-            .with_context(|| format!("opening {spec}"))?;
-        frame_links.push(FrameLink::new(link));
-    }
+    let frame_links = coldgate_link::open_peers(&links, "untrusted", baud).await?;
     let metrics = Arc::new(Metrics::default());
     let gateway = Gateway::start(frame_links, config, Arc::clone(&metrics));
 

@@ -290,9 +290,20 @@ pub async fn call(
     id: u64,
     timeout: Duration,
 ) -> Result<Value, CallError> {
-    let request = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-    let (status, body) = post(endpoint, request.to_string().into_bytes(), timeout).await?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| CallError::Status {
+    let (status, body) = post(endpoint, request_body(method, params, id), timeout).await?;
+    read_answer(status, &body, id)
+}
+
+/// The body of a call: one JSON-RPC request object.
+pub fn request_body(method: &str, params: Value, id: u64) -> Vec<u8> {
+    json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
+        .to_string()
+        .into_bytes()
+}
+
+/// The result of a call from the HTTP answer to request `id`, or why there is none.
+pub fn read_answer(status: StatusCode, body: &[u8], id: u64) -> Result<Value, CallError> {
+    let v: Value = serde_json::from_slice(body).map_err(|_| CallError::Status {
         status: status.as_u16(),
         body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
     })?;

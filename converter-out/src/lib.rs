@@ -8,7 +8,8 @@
 //!
 //! One client's requests are handled one after another, in arrival order, so the wallet sees
 //! each client's counters in the order the client sent them; different clients' requests run
-//! concurrently, at most [`Config::max_in_flight`] at once. It may serve several links (one
+//! concurrently, at most [`Config::max_in_flight`] at once, on keep-alive connections to the
+//! wallet ([`pool`]: a request is never sent twice). It may serve several links (one
 //! per appliance); each answer goes back on the link its request came from. A request the
 //! wallet does not answer in time,
 //! or answers with something that is not a frame, gets no answer frame: converter-out cannot
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod metrics;
+pub mod pool;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,6 +29,9 @@ use coldgate_converter_in::rpc::{self, CallError, Endpoint, Method};
 use coldgate_link::{FrameEvent, FrameLink, LinkWriter};
 use coldgate_spec::codec::{Body, Frame, Wire};
 use coldgate_spec::json::{from_json, to_json};
+use serde_json::Value;
+
+pub use pool::{PoolConfig, WalletPool};
 
 /// Why a request got no answer frame.
 #[derive(Debug, thiserror::Error)]
@@ -63,13 +68,37 @@ impl From<CallError> for Unanswered {
     }
 }
 
-/// The wallet's answer frame for one verified request frame.
+/// The wallet's answer frame for one verified request frame, on a connection of its own (a
+/// client calling the wallet directly does the same; converter-out itself uses
+/// [`answer_pooled`]).
 pub async fn answer(
     request: &Frame,
     wallet: &Endpoint,
     id: u64,
     timeout: Duration,
 ) -> Result<Wire, Unanswered> {
+    let method = calling(request)?;
+    let result = rpc::call(wallet, method.name(), to_json(request), id, timeout).await?;
+    answer_frame(request, method, &result)
+}
+
+/// The wallet's answer frame for one verified request frame, on a keep-alive connection of
+/// `pool`.
+pub async fn answer_pooled(
+    request: &Frame,
+    pool: &WalletPool,
+    id: u64,
+    timeout: Duration,
+) -> Result<Wire, Unanswered> {
+    let method = calling(request)?;
+    let result = pool
+        .call(method.name(), to_json(request), id, timeout)
+        .await?;
+    answer_frame(request, method, &result)
+}
+
+/// The method a request frame calls (logged as the hop to the wallet).
+fn calling(request: &Frame) -> Result<Method, Unanswered> {
     let t = request.body.msg_type();
     let method = Method::for_type(t).ok_or(Unanswered::NotARequest(t))?;
     tracing::info!(
@@ -79,8 +108,12 @@ pub async fn answer(
         hop = "converter-out -> wallet",
         "calling the wallet"
     );
-    let result = rpc::call(wallet, method.name(), to_json(request), id, timeout).await?;
-    let frame = from_json(&result).map_err(|e| Unanswered::NotAFrame(e.to_string()))?;
+    Ok(method)
+}
+
+/// The wallet's result as the answer frame to `request`, checked to be one.
+fn answer_frame(request: &Frame, method: Method, result: &Value) -> Result<Wire, Unanswered> {
+    let frame = from_json(result).map_err(|e| Unanswered::NotAFrame(e.to_string()))?;
     let got = frame.body.msg_type();
     if !method.answers().contains(&got) {
         return Err(Unanswered::WrongType {
@@ -109,6 +142,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Wallet calls in flight at once (one client's calls are never concurrent).
     pub max_in_flight: usize,
+    /// Keep-alive connections to the wallet.
+    pub pool: PoolConfig,
 }
 
 /// Keeps each client's requests in order while different clients run concurrently: every
@@ -124,6 +159,7 @@ struct Chains {
 /// Shared by every link's reader.
 struct Dispatcher {
     config: Config,
+    pool: WalletPool,
     chains: Mutex<Chains>,
     slots: Arc<tokio::sync::Semaphore>,
     metrics: Arc<metrics::Metrics>,
@@ -168,15 +204,25 @@ pub async fn run(link: FrameLink, wallet: Endpoint, timeout: Duration) {
         wallet,
         timeout,
         max_in_flight: 64,
+        pool: PoolConfig::default(),
     };
     serve(vec![link], config, Arc::new(metrics::Metrics::default())).await
 }
 
 /// Serves every trusted link until all have stopped.
 pub async fn serve(links: Vec<FrameLink>, config: Config, metrics: Arc<metrics::Metrics>) {
+    let pool = WalletPool::new(
+        config.wallet.clone(),
+        PoolConfig {
+            max_idle: config.pool.max_idle.min(config.max_in_flight.max(1)),
+            ..config.pool
+        },
+    )
+    .count_connections_on(metrics.wallet_connections.clone());
     let d = Arc::new(Dispatcher {
         slots: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
         config,
+        pool,
         chains: Mutex::new(Chains::default()),
         metrics,
         id: std::sync::atomic::AtomicU64::new(0),
@@ -270,7 +316,7 @@ async fn handle(d: &Dispatcher, frame: &Frame, writer: &LinkWriter) {
     let id = d.id.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let started = Instant::now();
     let method = Method::for_type(frame.body.msg_type()).map_or("-", Method::name);
-    let result = answer(frame, &d.config.wallet, id, d.config.timeout).await;
+    let result = answer_pooled(frame, &d.pool, id, d.config.timeout).await;
     d.metrics
         .observe(method, started.elapsed(), result.as_ref().err());
     match result {

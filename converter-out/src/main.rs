@@ -11,7 +11,7 @@ use clap::Parser;
 use coldgate_converter_in::rpc::Endpoint;
 use coldgate_converter_out::metrics::Metrics;
 use coldgate_converter_out::Config;
-use coldgate_link::{FrameLink, Link, LinkOptions, LinkSpec, Role};
+use coldgate_link::LinkSpec;
 use coldgate_ops::config::GatewayFile;
 use coldgate_ops::listener::{self, Health};
 
@@ -45,8 +45,17 @@ struct Args {
     max_in_flight: Option<usize>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // One thread: a call's hops inside this process (links, dispatcher, wallet connections) are task switches, not
+    // wake-ups of other threads, which cost more than the work itself (measured in bench/:
+    // the e2e suite's added p50). The work per call is small and bounded by the verifier's rate.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     coldgate_link::log::init("info");
     let args = Args::parse();
     let file = GatewayFile::load_or_default(args.gateway.as_deref())?.converter_out;
@@ -76,21 +85,7 @@ async fn main() -> anyhow::Result<()> {
         .baud
         .or(file.baud)
         .unwrap_or(coldgate_spec::config::DEFAULT_BAUD);
-    let mut frame_links = Vec::new();
-    for (i, spec) in links.iter().enumerate() {
-        let options = LinkOptions {
-            baud,
-            ..LinkOptions::named(if links.len() == 1 {
-                "trusted".to_string()
-            } else {
-                format!("trusted-{i}")
-            })
-        };
-        let link = Link::open(spec, Role::Peer, options)
-            .await
-            .with_context(|| format!("opening {spec}"))?;
-        frame_links.push(FrameLink::new(link));
-    }
+    let frame_links = coldgate_link::open_peers(&links, "trusted", baud).await?;
     let names: Vec<String> = links.iter().map(ToString::to_string).collect();
     tracing::info!(links = %names.join(","), %wallet, "converter-out running");
     let config = Config {
@@ -101,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or(10_000),
         ),
         max_in_flight: args.max_in_flight.or(file.max_in_flight).unwrap_or(64),
+        pool: coldgate_converter_out::PoolConfig::default(),
     };
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = args.metrics.as_ref().or(file.metrics.as_ref()) {

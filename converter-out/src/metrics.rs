@@ -40,6 +40,8 @@ pub struct Metrics {
     pub in_flight: Gauge,
     pub link_up: Family<LinkLabel, Gauge>,
     pub notices: Counter,
+    /// Connections opened to the wallet (kept alive and reused between calls).
+    pub wallet_connections: Counter,
 }
 
 impl Default for Metrics {
@@ -50,6 +52,7 @@ impl Default for Metrics {
             in_flight: Gauge::default(),
             link_up: Family::default(),
             notices: Counter::default(),
+            wallet_connections: Counter::default(),
         }
     }
 }
@@ -80,6 +83,11 @@ impl Metrics {
             "answer_notices",
             "NOTICEs: the verifier dropped one of the wallet's answers",
             self.notices.clone(),
+        );
+        registry.register(
+            "wallet_connections_opened",
+            "Connections opened to the wallet (kept alive between calls)",
+            self.wallet_connections.clone(),
         );
     }
 

@@ -397,6 +397,44 @@ impl Link {
     }
 }
 
+/// A converter's links to its appliances could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("opening {spec}")]
+pub struct OpenError {
+    pub spec: LinkSpec,
+    #[source]
+    pub source: LinkError,
+}
+
+/// Opens a converter's links to its appliances (the [`Role::Peer`] end) as frame links, in
+/// order. Each is named `name` when it is the only one and `name-{i}` among several, so logs
+/// and metrics tell them apart; `baud` is for serial links.
+pub async fn open_peers(
+    specs: &[LinkSpec],
+    name: &str,
+    baud: u32,
+) -> Result<Vec<FrameLink>, OpenError> {
+    let mut links = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let options = LinkOptions {
+            baud,
+            ..LinkOptions::named(if specs.len() == 1 {
+                name.to_string()
+            } else {
+                format!("{name}-{i}")
+            })
+        };
+        let link = Link::open(spec, Role::Peer, options)
+            .await
+            .map_err(|source| OpenError {
+                spec: spec.clone(),
+                source,
+            })?;
+        links.push(FrameLink::new(link));
+    }
+    Ok(links)
+}
+
 /// What a [`FrameLink`] yields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FrameEvent {

@@ -276,6 +276,13 @@ fn worker(
         }
         if got_input || !host_ticks {
             let o = backend.advance()?;
+            // Sent first, logged after: a log line's write is not on the frames' way out.
+            for side in Side::BOTH {
+                let bytes = o.side(side);
+                if !bytes.is_empty() && out.send((side, bytes.to_vec())).is_err() {
+                    stop = true;
+                }
+            }
             for side in Side::BOTH {
                 let bytes = o.side(side);
                 if bytes.is_empty() {
@@ -285,9 +292,6 @@ fn worker(
                     let f = classify(&w);
                     observed.count(side, &f);
                     log_frame(side, &f);
-                }
-                if out.send((side, bytes.to_vec())).is_err() {
-                    stop = true;
                 }
             }
         }

@@ -136,7 +136,12 @@ fn main() -> anyhow::Result<()> {
         board_baud: args.board_baud,
         stats_every,
     };
-    let rt = tokio::runtime::Runtime::new()?;
+    // The links' tasks on one thread (the backend has its own): a frame's way through this
+    // process is then one hand-off to the backend and one back, with no wake-up of another
+    // runtime worker in between.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         if let Some(addr) = &metrics {
             let listener = coldgate_ops::listener::bind("coldgate-appliance", addr).await?;
