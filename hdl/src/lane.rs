@@ -11,13 +11,14 @@
 //! most-significant-first comparison is still open, any byte `0..=255`. So the verdict on a
 //! byte is two carry-chain comparisons and an OR.
 //!
-//! The bounds come from the rule ROM (block RAM) through a register, `rule_q`, which holds the
-//! rule of `pos + 1`: when the byte at `pos` is accepted, `rule_q` is decoded into the next
-//! bounds and takes the block RAM's output (the rule of `pos + 2`). The block RAM's address
-//! is the next `pos` plus two, so the RAM reads three bytes ahead of the byte being checked
-//! and nothing but `rule_q` follows its output: the ECP5 flow moves that register into the
-//! block RAM's own output register (see `flow_ecp5`), whose clock-to-out is a sixth of the
-//! RAM's. Hunting bytes use the magic as bounds instead, so a restart after a failing byte
+//! The bounds come from the rule ROM (block RAM) through two registers that move on each
+//! accepted byte: `rule_lat`, the block RAM's read (the rule of `pos + 2`), and `rule_q`
+//! after it (the rule of `pos + 1`). When the byte at `pos` is accepted, `rule_q` is decoded
+//! into the next bounds and takes `rule_lat`, and the ROM reads the rule of `pos + 3` (of 2
+//! after a frame's last byte), so the RAM reads three bytes ahead of the byte being checked.
+//! Its address does not wait for the handshake (the accept is the read's enable), and
+//! nothing but `rule_q` follows its output: the ECP5 flow moves that register into the block
+//! RAM's own output register (see `flow_ecp5`), whose clock-to-out is a sixth of the RAM's. Hunting bytes use the magic as bounds instead, so a restart after a failing byte
 //! (at offset 0, or 1 when the failing byte was `MAGIC[0]`) costs no cycle; by offset 3,
 //! whose accept decodes the bounds of offset 4, the ROM pipeline has refilled. The message
 //! type byte (offset 5) selects the ROM row from the body on; the header rows of all types
@@ -139,7 +140,8 @@ pub struct LaneCore {
     pub count_rate_limited: Signal<Out, Bits<COUNTER_BITS>>,
 
     // Memories and combinational helpers.
-    rules: SyncROM<Bits<32>, RULE_ADDR_BITS>,
+    /// Read through `rule_lat` (yosys makes the pair a block RAM read with an enable).
+    rules: ROM<Bits<32>, RULE_ADDR_BITS>,
     store: RAM<Bits<8>, STORE_ADDR_BITS>,
     template: ROM<Bits<16>, OFFSET_BITS>,
     /// Output queues: the far side's ready reaches only their registers.
@@ -152,8 +154,10 @@ pub struct LaneCore {
     // Input stage.
     pos: DFF<Bits<OFFSET_BITS>>,
     started: DFF<Bit>,
-    /// The rule ROM's output, registered (loaded on each accepted byte): the rule of
-    /// `pos + 1`. No reset, no other input: the ECP5 flow folds it into the block RAM.
+    /// The rule ROM's read, loaded on each accepted byte: the rule of `pos + 2`.
+    rule_lat: DFF<Bits<32>>,
+    /// `rule_lat`, registered (loaded on each accepted byte): the rule of `pos + 1`. No
+    /// reset, no other input: the ECP5 flow folds it into the block RAM.
     rule_q: DFF<Bits<32>>,
     /// The current byte's rule word without its check (decoded into `lo_b`, `hi_b`):
     /// `{word[31:23], word[20:16]}`.
@@ -307,9 +311,8 @@ pub struct LaneCore {
     next_lo: Signal<Local, Bits<8>>,
     next_hi: Signal<Local, Bits<8>>,
     cur_pos: Signal<Local, Bits<OFFSET_BITS>>,
-    /// `cur_pos + 1` and `cur_pos + 2`, with the adders on `pos` ahead of the `failed` choice.
+    /// `cur_pos + 1` and `cur_pos + 3`, with the adders on `pos` ahead of the `failed` choice.
     cur_pos1: Signal<Local, Bits<OFFSET_BITS>>,
-    cur_pos2: Signal<Local, Bits<OFFSET_BITS>>,
     cur_pos3: Signal<Local, Bits<OFFSET_BITS>>,
     cur_started: Signal<Local, Bit>,
     cur_lo_on: Signal<Local, Bit>,
@@ -379,7 +382,7 @@ impl LaneCore {
             count_reserved_nonzero: Default::default(),
             count_bad_crc: Default::default(),
             count_rate_limited: Default::default(),
-            rules: SyncROM::new(rules::rule_rom(config.lane)),
+            rules: ROM::new(rules::rule_rom(config.lane)),
             store: RAM::new(store),
             template: ROM::new(rules::notice_rom(config.lane)),
             pass_q: Default::default(),
@@ -388,6 +391,7 @@ impl LaneCore {
             notice_crc: Default::default(),
             pos: Default::default(),
             started: Default::default(),
+            rule_lat: Default::default(),
             rule_q: Default::default(),
             rule_cur: Default::default(),
             type_index: Default::default(),
@@ -499,7 +503,6 @@ impl LaneCore {
             next_hi: Default::default(),
             cur_pos: Default::default(),
             cur_pos1: Default::default(),
-            cur_pos2: Default::default(),
             cur_pos3: Default::default(),
             cur_started: Default::default(),
             cur_lo_on: Default::default(),
@@ -537,6 +540,7 @@ impl Logic for LaneCore {
             clock,
             pos,
             started,
+            rule_lat,
             rule_q,
             rule_cur,
             type_index,
@@ -592,7 +596,6 @@ impl Logic for LaneCore {
             n_field,
             n_readable
         );
-        self.rules.clock.next = self.clock.val();
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
         // Handshake: ready depends on registers only. Set first, before anything reads the
@@ -611,7 +614,6 @@ impl Logic for LaneCore {
         self.cur_pos.next = self.pos.q.val();
         self.cur_started.next = self.started.q.val();
         self.cur_pos1.next = self.pos.q.val() + 1;
-        self.cur_pos2.next = self.pos.q.val() + 2;
         self.cur_pos3.next = self.pos.q.val() + 3;
         self.cur_lo_on.next = self.lo_on.q.val();
         self.cur_hi_on.next = self.hi_on.q.val();
@@ -619,11 +621,9 @@ impl Logic for LaneCore {
             self.cur_pos.next = bit_cast::<OFFSET_BITS, 1>(self.failed_magic0.q.val().into());
             self.cur_started.next = self.failed_magic0.q.val();
             self.cur_pos1.next = 1.into();
-            self.cur_pos2.next = 2.into();
             self.cur_pos3.next = 3.into();
             if self.failed_magic0.q.val() {
                 self.cur_pos1.next = 2.into();
-                self.cur_pos2.next = 3.into();
                 self.cur_pos3.next = 4.into();
             }
             self.cur_lo_on.next = false;
@@ -709,13 +709,17 @@ impl Logic for LaneCore {
         self.rule_drop.next =
             self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
 
-        // Rule ROM, read two bytes ahead of `rule_cur` and one ahead of `rule_q`: its address
-        // is the next `pos` plus two (`pos + 2` while no byte is accepted, `pos + 3` when one
-        // is, 2 after a frame's last byte). The type row only matters from the body on, long
-        // after the type byte.
+        // Rule ROM, read (into `rule_lat`, on an accepted byte) three bytes ahead of the
+        // byte being checked: `pos + 3`, or 2 after a frame's last byte. The type row only
+        // matters from the body on, long after the type byte.
         self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val())
             << 8)
-            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos2.val());
+            | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos3.val());
+        if self.rule_end.val() {
+            self.rules.address.next =
+                (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
+                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.rule_restart.val());
+        }
 
         // Store writes (offset 0 keeps MAGIC[0], see the module doc).
         self.store.write_address.next =
@@ -735,15 +739,8 @@ impl Logic for LaneCore {
         self.v_crc_good.d.next = self.crc_good.val();
 
         if self.accept.val() {
-            self.rules.address.next =
-                (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
-                    | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.cur_pos3.val());
-            if self.rule_end.val() {
-                self.rules.address.next =
-                    (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val()) << 8)
-                        | bit_cast::<RULE_ADDR_BITS, OFFSET_BITS>(self.rule_restart.val());
-            }
-            self.rule_q.d.next = self.rules.data.val();
+            self.rule_lat.d.next = self.rules.data.val();
+            self.rule_q.d.next = self.rule_lat.q.val();
             self.rule_cur.d.next = (bit_cast::<14, 9>(self.rule_q.q.val().get_bits::<9>(23)) << 5)
                 | bit_cast::<14, 5>(self.rule_q.q.val().get_bits::<5>(16));
             if self.rule_type.val() {

@@ -4,10 +4,14 @@
 //!
 //! The rule ROM used to hold rows only up to the frame's last offset while the lane reads two
 //! bytes ahead, so after every frame X reached `rule_cur`, `v_reason`, `d_field` and `c_inc`.
+//!
+//! A memory is either a `reg[..] mem[..]` array (a block RAM, a synchronous ROM) or, for the
+//! rule ROM that the lane reads into a register of its own, rust-hdl's combinational ROM: a
+//! `case (address)` with one `data = ` line per row.
 
 use coldgate_hdl::pair_verilog;
 
-/// One `reg[..] mem[..]` memory of the generated Verilog.
+/// One memory of the generated Verilog.
 struct Memory {
     module: String,
     depth: usize,
@@ -21,6 +25,10 @@ fn memories(verilog: &str) -> Vec<Memory> {
     for module in verilog.split("\nmodule ").skip(1) {
         let name = module.split('(').next().unwrap_or("").to_string();
         let body = module.split("endmodule").next().unwrap_or("");
+        if name.ends_with("$rules") {
+            out.push(case_rom(name, body));
+            continue;
+        }
         let Some(decl) = body.lines().find(|l| {
             let l = l.trim_start();
             l.starts_with("reg[") && l.contains(" mem")
@@ -50,6 +58,41 @@ fn memories(verilog: &str) -> Vec<Memory> {
         });
     }
     out
+}
+
+/// A rule ROM written as `case (address)`: its depth from the address port's width, its
+/// rows from the `N'b..: data = ..;` lines.
+fn case_rom(module: String, body: &str) -> Memory {
+    let decl = body
+        .lines()
+        .find(|l| l.contains("input wire") && l.trim_end().ends_with("address;"))
+        .unwrap_or_else(|| panic!("{module}: no address port"));
+    // `input wire  [9:0] address;`
+    let high: u32 = decl
+        .split('[')
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(body.contains("case (address)"), "{module}: not a case ROM");
+    let initialised = body
+        .lines()
+        .filter_map(|l| {
+            let (addr, rest) = l.trim().split_once(':')?;
+            rest.trim_start()
+                .starts_with("data = ")
+                .then(|| verilog_number(addr))?
+        })
+        .collect();
+    Memory {
+        module,
+        depth: 1 << (high + 1),
+        initialised,
+        written: false,
+    }
 }
 
 /// A sized Verilog literal such as `10'b101` or `8'h1f`.
