@@ -159,7 +159,7 @@ struct Chains {
 /// Shared by every link's reader.
 struct Dispatcher {
     config: Config,
-    pool: WalletPool,
+    pool: Arc<WalletPool>,
     chains: Mutex<Chains>,
     slots: Arc<tokio::sync::Semaphore>,
     metrics: Arc<metrics::Metrics>,
@@ -219,6 +219,8 @@ pub async fn serve(links: Vec<FrameLink>, config: Config, metrics: Arc<metrics::
         },
     )
     .count_connections_on(metrics.wallet_connections.clone());
+    let pool = Arc::new(pool);
+    WalletPool::spawn_reaper(&pool);
     let d = Arc::new(Dispatcher {
         slots: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
         config,

@@ -13,13 +13,13 @@
 //! recorded outcome for a payment). The client recovers such an outcome with a new counter
 //! (`paymentstatus`), as for any lost answer.
 //!
-//! **Idle limit.** An idle connection is dropped after [`PoolConfig::idle`], well before the
-//! wallet closes it (its request timeout runs while a connection waits for a request, one
+//! **Idle limit.** An idle connection is closed after [`PoolConfig::idle`] (by the next call
+//! or by [`WalletPool::spawn_reaper`]'s sweep), well before the wallet closes it (its request timeout runs while a connection waits for a request, one
 //! second at least), so the pool does not hand out a connection the wallet is closing at that
 //! very moment; a connection closed meanwhile anyway (the wallet restarted) is noticed before
 //! the request is written and replaced.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -216,6 +216,21 @@ impl WalletPool {
             self.put_back(sender);
             return Ok((status, body));
         }
+    }
+
+    /// Closes idle connections past the idle limit every half limit, for as long as the pool
+    /// lives, so a quiet converter-out does not hold the wallet's connection slots (the
+    /// wallet takes a fixed number of connections and sheds the rest).
+    pub fn spawn_reaper(pool: &Arc<WalletPool>) {
+        let weak = Arc::downgrade(pool);
+        let every = (pool.config.idle / 2).max(Duration::from_millis(10));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(pool) = weak.upgrade() else { return };
+                pool.idle_connections();
+            }
+        });
     }
 
     /// Calls one method on the wallet; the result, or the wallet's error as [`CallError::Rpc`].

@@ -340,3 +340,34 @@ async fn a_request_that_may_have_reached_the_wallet_is_not_sent_again() {
     let _ = pool.post(b"{}".to_vec(), CALL).await;
     assert_eq!(counts.accepted.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_quiet_pool_closes_its_idle_connections() {
+    let dir = scratch("reaper");
+    let db = dir.join("wallet.db");
+    new_store(&db);
+    // The wallet would keep an idle connection longer than this test waits for it to close.
+    let wallet = RealWallet::start(
+        &db,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::from_secs(600),
+    );
+    let (at, counts) = relay(wallet.addr).await;
+    let pool = Arc::new(WalletPool::new(
+        endpoint(at),
+        PoolConfig {
+            max_idle: 4,
+            idle: Duration::from_millis(100),
+        },
+    ));
+    WalletPool::spawn_reaper(&pool);
+    new_key(&pool, 1).await;
+    // No further call: the sweep alone closes the connection.
+    until("the pool to close its idle connection", || {
+        counts.open.load(Ordering::SeqCst) == 0
+    })
+    .await;
+    assert_eq!(pool.idle_connections(), 0);
+    assert_eq!(counts.accepted.load(Ordering::SeqCst), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
