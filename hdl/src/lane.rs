@@ -12,9 +12,9 @@
 //! byte is two carry-chain comparisons and an OR.
 //!
 //! The bounds come from the rule ROM (block RAM) through two registers that move on each
-//! accepted byte: `rule_lat`, the block RAM's read (the rule of `pos + 2`), and `rule_q`
+//! accepted byte: `rules` (`RuleRead`), the block RAM's read (the rule of `pos + 2`), and `rule_q`
 //! after it (the rule of `pos + 1`). When the byte at `pos` is accepted, `rule_q` is decoded
-//! into the next bounds and takes `rule_lat`, and the ROM reads the rule of `pos + 3` (of 2
+//! into the next bounds and takes `rules`' output, and the ROM reads the rule of `pos + 3` (of 2
 //! after a frame's last byte), so the RAM reads three bytes ahead of the byte being checked.
 //! Its address does not wait for the handshake (the accept is the read's enable), and
 //! nothing but `rule_q` follows its output: the ECP5 flow moves that register into the block
@@ -109,6 +109,47 @@ const _: () = {
 // The NOTICE CRC register refills with ones (see `n_crc`).
 const _: () = assert!(checksum::INIT == u32::MAX);
 
+/// The rule ROM read as a block RAM with a clock enable: `data` is the word at the `address`
+/// of the last clock with `enable` high. A block of its own so that the ROM's address comes
+/// straight from a port: in the lane's one `always` block, a combinational ROM's address
+/// and data would form a loop for Verilator's scheduler. yosys turns the ROM and the
+/// register into one block RAM read port with an enable.
+#[derive(LogicBlock)]
+pub struct RuleRead {
+    pub clock: Signal<In, Clock>,
+    pub address: Signal<In, Bits<RULE_ADDR_BITS>>,
+    pub enable: Signal<In, Bit>,
+    pub data: Signal<Out, Bits<32>>,
+    rom: ROM<Bits<32>, RULE_ADDR_BITS>,
+    lat: DFF<Bits<32>>,
+}
+
+impl RuleRead {
+    /// The rule ROM of `lane`, from spec's field table.
+    pub fn new(lane: coldgate_spec::LaneId) -> RuleRead {
+        RuleRead {
+            clock: Default::default(),
+            address: Default::default(),
+            enable: Default::default(),
+            data: Default::default(),
+            rom: ROM::new(rules::rule_rom(lane)),
+            lat: Default::default(),
+        }
+    }
+}
+
+impl Logic for RuleRead {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, lat);
+        self.rom.address.next = self.address.val();
+        self.data.next = self.lat.q.val();
+        if self.enable.val() {
+            self.lat.d.next = self.rom.data.val();
+        }
+    }
+}
+
 /// One lane. Ports are AXI-Stream style: a byte moves when valid and ready are both high.
 #[derive(LogicBlock)]
 pub struct LaneCore {
@@ -140,8 +181,9 @@ pub struct LaneCore {
     pub count_rate_limited: Signal<Out, Bits<COUNTER_BITS>>,
 
     // Memories and combinational helpers.
-    /// Read through `rule_lat` (yosys makes the pair a block RAM read with an enable).
-    rules: ROM<Bits<32>, RULE_ADDR_BITS>,
+    /// The rule ROM and its read (the rule of `pos + 2`, loaded on each accepted
+    /// byte).
+    rules: RuleRead,
     store: RAM<Bits<8>, STORE_ADDR_BITS>,
     template: ROM<Bits<16>, OFFSET_BITS>,
     /// Output queues: the far side's ready reaches only their registers.
@@ -154,9 +196,7 @@ pub struct LaneCore {
     // Input stage.
     pos: DFF<Bits<OFFSET_BITS>>,
     started: DFF<Bit>,
-    /// The rule ROM's read, loaded on each accepted byte: the rule of `pos + 2`.
-    rule_lat: DFF<Bits<32>>,
-    /// `rule_lat`, registered (loaded on each accepted byte): the rule of `pos + 1`. No
+    /// `rules`' output, registered (loaded on each accepted byte): the rule of `pos + 1`. No
     /// reset, no other input: the ECP5 flow folds it into the block RAM.
     rule_q: DFF<Bits<32>>,
     /// The current byte's rule word without its check (decoded into `lo_b`, `hi_b`):
@@ -168,8 +208,15 @@ pub struct LaneCore {
     /// equality check (constants, reserved zeros, magic while hunting) has `lo == hi`, a set
     /// `lo..=hi`, a range byte its limit bytes while the comparison is still open, no check
     /// `0..=255`. Reset (which the core needs after power-up) sets both to `MAGIC[0]`.
+    ///
+    /// A bound is held as a byte (`lo_b`, `hi_b`) and whether it applies (`lo_use`,
+    /// `hi_use`; if not, `lo` is 0 and `hi` 255): the byte comes from the rule alone, and
+    /// only the flag from whether this byte left a range comparison open, so the comparators'
+    /// equality result reaches two flip-flops rather than a byte-wide multiplexer.
     lo_b: DFF<Bits<8>>,
     hi_b: DFF<Bits<8>>,
+    lo_use: DFF<Bit>,
+    hi_use: DFF<Bit>,
     /// A range comparison is open at the lower / upper limit for the current byte (the bytes
     /// so far equal the limit's).
     lo_on: DFF<Bit>,
@@ -308,8 +355,10 @@ pub struct LaneCore {
     next_b: Signal<Local, Bits<8>>,
     next_lo_on: Signal<Local, Bit>,
     next_hi_on: Signal<Local, Bit>,
-    next_lo: Signal<Local, Bits<8>>,
-    next_hi: Signal<Local, Bits<8>>,
+    /// The next byte's check is an equality / a set / a range.
+    next_eq: Signal<Local, Bit>,
+    next_set: Signal<Local, Bit>,
+    next_range: Signal<Local, Bit>,
     cur_pos: Signal<Local, Bits<OFFSET_BITS>>,
     /// `cur_pos + 1` and `cur_pos + 3`, with the adders on `pos` ahead of the `failed` choice.
     cur_pos1: Signal<Local, Bits<OFFSET_BITS>>,
@@ -382,7 +431,7 @@ impl LaneCore {
             count_reserved_nonzero: Default::default(),
             count_bad_crc: Default::default(),
             count_rate_limited: Default::default(),
-            rules: ROM::new(rules::rule_rom(config.lane)),
+            rules: RuleRead::new(config.lane),
             store: RAM::new(store),
             template: ROM::new(rules::notice_rom(config.lane)),
             pass_q: Default::default(),
@@ -391,12 +440,13 @@ impl LaneCore {
             notice_crc: Default::default(),
             pos: Default::default(),
             started: Default::default(),
-            rule_lat: Default::default(),
             rule_q: Default::default(),
             rule_cur: Default::default(),
             type_index: Default::default(),
             lo_b: Default::default(),
             hi_b: Default::default(),
+            lo_use: Default::default(),
+            hi_use: Default::default(),
             lo_on: Default::default(),
             hi_on: Default::default(),
             failed: Default::default(),
@@ -499,8 +549,9 @@ impl LaneCore {
             next_b: Default::default(),
             next_lo_on: Default::default(),
             next_hi_on: Default::default(),
-            next_lo: Default::default(),
-            next_hi: Default::default(),
+            next_eq: Default::default(),
+            next_set: Default::default(),
+            next_range: Default::default(),
             cur_pos: Default::default(),
             cur_pos1: Default::default(),
             cur_pos3: Default::default(),
@@ -540,12 +591,13 @@ impl Logic for LaneCore {
             clock,
             pos,
             started,
-            rule_lat,
             rule_q,
             rule_cur,
             type_index,
             lo_b,
             hi_b,
+            lo_use,
+            hi_use,
             lo_on,
             hi_on,
             failed,
@@ -598,6 +650,7 @@ impl Logic for LaneCore {
         );
         self.store.read_clock.next = self.clock.val();
         self.store.write_clock.next = self.clock.val();
+        self.rules.clock.next = self.clock.val();
         // Handshake: ready depends on registers only. Set first, before anything reads the
         // input, so Verilator's ordering of this block sees no loop through a source whose
         // valid follows our ready.
@@ -646,8 +699,14 @@ impl Logic for LaneCore {
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its bounds (see `lo_b`).
-        self.lo.next = self.lo_b.q.val();
-        self.hi.next = self.hi_b.q.val();
+        self.lo.next = 0.into();
+        if self.lo_use.q.val() {
+            self.lo.next = self.lo_b.q.val();
+        }
+        self.hi.next = self.byte_max.val();
+        if self.hi_use.q.val() {
+            self.hi.next = self.hi_b.q.val();
+        }
         self.restart.next = self.in_byte.val() == self.magic0.val();
         self.is_magic1.next = self.in_byte.val() == self.magic1.val();
         self.fail.next =
@@ -660,8 +719,9 @@ impl Logic for LaneCore {
                 self.fail.next = !self.is_magic1.val();
             }
         }
-        self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo.val());
-        self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi.val());
+        // (An open comparison's bound applies: `lo` is `lo_b` then, `hi` is `hi_b`.)
+        self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo_b.q.val());
+        self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi_b.q.val());
         // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
         // its comparisons are still open; they restart at the field's first byte).
         self.next_check.next = self.rule_q.q.val().get_bits::<2>(21);
@@ -669,24 +729,9 @@ impl Logic for LaneCore {
         self.next_b.next = self.rule_q.q.val().get_bits::<8>(8);
         self.next_lo_on.next = self.rule_q.q.val().get_bit(26) | self.lo_open.val();
         self.next_hi_on.next = self.rule_q.q.val().get_bit(26) | self.hi_open.val();
-        self.next_lo.next = 0.into();
-        self.next_hi.next = self.byte_max.val();
-        if self.next_check.val() == self.check_eq.val() {
-            self.next_lo.next = self.next_a.val();
-            self.next_hi.next = self.next_a.val();
-        }
-        if self.next_check.val() == self.check_set.val() {
-            self.next_lo.next = self.next_a.val();
-            self.next_hi.next = self.next_b.val();
-        }
-        if self.next_check.val() == self.check_range.val() {
-            if self.next_lo_on.val() {
-                self.next_lo.next = self.next_a.val();
-            }
-            if self.next_hi_on.val() {
-                self.next_hi.next = self.next_b.val();
-            }
-        }
+        self.next_eq.next = self.next_check.val() == self.check_eq.val();
+        self.next_set.next = self.next_check.val() == self.check_set.val();
+        self.next_range.next = self.next_check.val() == self.check_range.val();
         self.magic_next.next = self.magic1.val();
         if self.cur_pos.val().get_bit(1) {
             self.magic_next.next = self.magic3.val();
@@ -709,7 +754,7 @@ impl Logic for LaneCore {
         self.rule_drop.next =
             self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
 
-        // Rule ROM, read (into `rule_lat`, on an accepted byte) three bytes ahead of the
+        // Rule ROM, read (on an accepted byte) three bytes ahead of the
         // byte being checked: `pos + 3`, or 2 after a frame's last byte. The type row only
         // matters from the body on, long after the type byte.
         self.rules.address.next = (bit_cast::<RULE_ADDR_BITS, TYPE_BITS>(self.type_index.q.val())
@@ -738,9 +783,9 @@ impl Logic for LaneCore {
         self.v_end.d.next = self.rule_end.val();
         self.v_crc_good.d.next = self.crc_good.val();
 
+        self.rules.enable.next = self.accept.val();
         if self.accept.val() {
-            self.rule_lat.d.next = self.rules.data.val();
-            self.rule_q.d.next = self.rule_lat.q.val();
+            self.rule_q.d.next = self.rules.data.val();
             self.rule_cur.d.next = (bit_cast::<14, 9>(self.rule_q.q.val().get_bits::<9>(23)) << 5)
                 | bit_cast::<14, 5>(self.rule_q.q.val().get_bits::<5>(16));
             if self.rule_type.val() {
@@ -751,16 +796,27 @@ impl Logic for LaneCore {
             self.hi_on.d.next = false;
             // (The last byte has no bounds, so it never fails: `fail` overrides last, one
             // level of logic before the registers.)
+            self.lo_use.d.next = true;
+            self.hi_use.d.next = true;
             if self.rule_end.val() {
                 self.lo_b.d.next = self.magic0.val();
                 self.hi_b.d.next = self.magic0.val();
             } else if self.in_frame.q.val() | (self.cur_pos.val() == self.hunt_last.val()) {
-                self.lo_b.d.next = self.next_lo.val();
-                self.hi_b.d.next = self.next_hi.val();
-                self.lo_on.d.next =
-                    (self.next_check.val() == self.check_range.val()) & self.next_lo_on.val();
-                self.hi_on.d.next =
-                    (self.next_check.val() == self.check_range.val()) & self.next_hi_on.val();
+                // Equality: `a..=a`; set and range: `a..=b`; none: `0..=255`. A range bound
+                // applies while its comparison is open.
+                self.lo_b.d.next = self.next_a.val();
+                self.hi_b.d.next = self.next_b.val();
+                if self.next_eq.val() {
+                    self.hi_b.d.next = self.next_a.val();
+                }
+                self.lo_use.d.next = self.next_eq.val()
+                    | self.next_set.val()
+                    | (self.next_range.val() & self.next_lo_on.val());
+                self.hi_use.d.next = self.next_eq.val()
+                    | self.next_set.val()
+                    | (self.next_range.val() & self.next_hi_on.val());
+                self.lo_on.d.next = self.next_range.val() & self.next_lo_on.val();
+                self.hi_on.d.next = self.next_range.val() & self.next_hi_on.val();
             } else {
                 self.lo_b.d.next = self.magic_next.val();
                 self.hi_b.d.next = self.magic_next.val();
@@ -884,7 +940,8 @@ impl Logic for LaneCore {
                 self.r_last.d.next = self.roff.q.val() == self.penult.val();
             }
         }
-        self.r_first.d.next = !self.next_roff.val().any();
+        // (`next_roff == 0`, from registers: after a slot's last byte, or still at offset 0.)
+        self.r_first.d.next = self.free.val() | (self.r_first.q.val() & !self.pop.val());
         self.next_count.next = self.count.q.val();
         if self.v_pass.q.val() & !self.free.val() {
             self.next_count.next = self.count.q.val() + 1;
@@ -1007,6 +1064,8 @@ impl Logic for LaneCore {
             self.started.d.next = false;
             self.lo_b.d.next = self.magic0.val();
             self.hi_b.d.next = self.magic0.val();
+            self.lo_use.d.next = true;
+            self.hi_use.d.next = true;
             self.lo_on.d.next = false;
             self.hi_on.d.next = false;
             self.failed.d.next = false;

@@ -25,7 +25,7 @@ fn memories(verilog: &str) -> Vec<Memory> {
     for module in verilog.split("\nmodule ").skip(1) {
         let name = module.split('(').next().unwrap_or("").to_string();
         let body = module.split("endmodule").next().unwrap_or("");
-        if name.ends_with("$rules") {
+        if name.ends_with("$rules$rom") {
             out.push(case_rom(name, body));
             continue;
         }

@@ -171,6 +171,8 @@ pub struct EthRx {
     rd_q: DFF<Bits<8>>,
     /// The read position is a slot's first byte: it comes from `first`.
     r_first: DFF<Bit>,
+    /// The read position is a slot's last byte.
+    r_last: DFF<Bit>,
     /// Each slot's first payload byte, slot 0 in the low bits.
     first: DFF<Bits<FIRST_BITS>>,
     /// The verdict's tests, registered on the clock after a burst (`v_end`); the verdict
@@ -214,7 +216,7 @@ pub struct EthRx {
     src_end: Constant<Bits<LEN_BITS>>,
     header_len: Constant<Bits<LEN_BITS>>,
     payload_end: Constant<Bits<LEN_BITS>>,
-    last_offset: Constant<Bits<SLOT_OFFSET_BITS>>,
+    penult: Constant<Bits<SLOT_OFFSET_BITS>>,
     slots: Constant<Bits<RX_COUNT_BITS>>,
     crc_init: Constant<Bits<32>>,
     residue: Constant<Bits<32>>,
@@ -304,6 +306,7 @@ impl EthRx {
             r_active: Default::default(),
             rd_q: Default::default(),
             r_first: Default::default(),
+            r_last: Default::default(),
             first: Default::default(),
             v_end: Default::default(),
             v_runt: Default::default(),
@@ -340,7 +343,7 @@ impl EthRx {
             src_end: len(eth::field::SRC.end),
             header_len: len(eth::HEADER_LEN),
             payload_end: len(eth::field::PAYLOAD.end),
-            last_offset: Constant::new((FRAME_LEN - 1).to_bits()),
+            penult: Constant::new((FRAME_LEN - 2).to_bits()),
             slots: Constant::new(RX_SLOTS.to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
             residue: Constant::new(checksum::RESIDUE.to_bits()),
@@ -401,6 +404,7 @@ impl Logic for EthRx {
             r_active,
             rd_q,
             r_first,
+            r_last,
             first,
             v_end,
             v_runt,
@@ -569,7 +573,7 @@ impl Logic for EthRx {
         if self.r_first.q.val() {
             self.out_q.in_data.next = self.first_byte.val();
         }
-        self.free.next = self.pop.val() & (self.roff.q.val() == self.last_offset.val());
+        self.free.next = self.pop.val() & self.r_last.q.val();
         self.next_roff.next = self.roff.q.val();
         self.next_rslot.next = self.rslot.q.val();
         self.read_off.next = self.roff.q.val() + 1;
@@ -577,6 +581,7 @@ impl Logic for EthRx {
             self.rd_q.d.next = self.store.read_data.val();
             self.next_roff.next = self.roff.q.val() + 1;
             self.read_off.next = self.roff.q.val() + 2;
+            self.r_last.d.next = !self.r_last.q.val() & (self.roff.q.val() == self.penult.val());
         }
         if self.free.val() {
             self.next_roff.next = 0.into();
@@ -585,7 +590,8 @@ impl Logic for EthRx {
         }
         self.roff.d.next = self.next_roff.val();
         self.rslot.d.next = self.next_rslot.val();
-        self.r_first.d.next = !self.next_roff.val().any();
+        // (`next_roff == 0`, from registers: after a slot's last byte, or still at offset 0.)
+        self.r_first.d.next = self.free.val() | (self.r_first.q.val() & !self.pop.val());
         self.store.read_address.next =
             (bit_cast::<RX_ADDR_BITS, RX_SLOT_BITS>(self.next_rslot.val()) << 8)
                 | bit_cast::<RX_ADDR_BITS, SLOT_OFFSET_BITS>(self.read_off.val());
@@ -653,6 +659,7 @@ impl Logic for EthRx {
             self.roff.d.next = 0.into();
             self.r_active.d.next = false;
             self.r_first.d.next = true;
+            self.r_last.d.next = false;
             self.v_end.d.next = false;
             self.h_miss.d.next = false;
             self.inc.d.next = 0.into();
