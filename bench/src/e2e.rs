@@ -7,6 +7,9 @@
 //! * direct: the same requests of the same clients, tagged the same way, sent straight to the
 //!   wallet's JSON-RPC endpoint with converter-out's own call ([`coldgate_converter_out::answer`]).
 //!
+//! On both paths the client opens a connection per call (as `coldgate client` does); behind
+//! converter-in, converter-out keeps its connections to the wallet alive.
+//!
 //! Both paths do the client's share of the work: a durable counter reservation in the
 //! client's state file (an fsync), a fresh tag, and a check of the answer's tag (and, for a
 //! payment, of its signature). At each concurrency `c`, clients 1..=c each run a loop of calls
@@ -285,6 +288,8 @@ async fn measure(opts: &Options, work: &Path, backend: &str) -> Result<(Value, L
         "verifier_rate_refill_per_s": RATE_REFILL_HZ,
         "payments_per_client_and_path": PAYMENTS,
         "gateway_log": std::env::var("COLDGATE_DEMO_LOG").unwrap_or_else(|_| "info".into()),
+        // Client state files and the wallet's store live here (fsync latency is in both paths).
+        "work_dir": work.display().to_string(),
     });
     let mut throughput: Vec<(String, Vec<(usize, f64)>)> = curves
         .into_iter()
@@ -415,12 +420,21 @@ async fn gateway_round(g: &Gateway, who: &[Who], round: Duration, call: Call) ->
     })
 }
 
+/// How long converter-out's idle keep-alive connections to the wallet can outlive the
+/// gateway's last call (its pool closes them after `DEFAULT_IDLE`, swept every half of it).
+/// They hold some of the wallet's connection slots meanwhile, which the direct path's clients
+/// (at 64, as many as the wallet takes) would otherwise find taken.
+const POOL_SETTLE: Duration =
+    Duration::from_millis(coldgate_converter_out::pool::DEFAULT_IDLE.as_millis() as u64 * 2);
+
 async fn direct_round(
     wallet: &Endpoint,
     who: &[Who],
     round: Duration,
     call: Call,
 ) -> Result<Round> {
+    // Every direct round follows a gateway round: the wallet's slots are free again first.
+    tokio::time::sleep(POOL_SETTLE).await;
     let mut set = tokio::task::JoinSet::new();
     let start = Instant::now();
     for (i, w) in who.iter().enumerate() {
