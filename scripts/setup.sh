@@ -9,8 +9,8 @@ command -v nextpnr-ice40 >/dev/null || need+=(nextpnr-ice40)
 command -v icepack >/dev/null || need+=(fpga-icestorm)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
-# z3 is the SMT solver yosys-smtbmc drives for coldgate-hdl prove.
-command -v z3 >/dev/null || need+=(z3)
+# coldgate-hdl prove runs ABC as yosys-abc, which Debian's yosys package ships.
+command -v yosys-abc >/dev/null || need+=(yosys)
 # iproute2 and util-linux (setpriv): the Ethernet tests' network namespaces, veths, TAPs
 command -v ip >/dev/null || need+=(iproute2)
 command -v setpriv >/dev/null || need+=(util-linux)

@@ -78,5 +78,32 @@ pub fn lower(
             tail: header.to_string(),
         });
     }
+    keep(dir, define)?;
     Ok(aig)
+}
+
+/// With `COLDGATE_PROVE_KEEP=DIR`, copies each lowering's files to `DIR/DEFINE-N/` for a look
+/// or a rerun of ABC by hand.
+fn keep(dir: &Path, define: &str) -> Result<(), FlowError> {
+    let Some(root) = std::env::var_os("COLDGATE_PROVE_KEEP") else {
+        return Ok(());
+    };
+    let root = Path::new(&root);
+    let mut n = 0;
+    let to = loop {
+        let to = root.join(format!("{define}-{n}"));
+        if !to.exists() {
+            break to;
+        }
+        n += 1;
+    };
+    let io = |path: &Path, source| FlowError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(&to).map_err(|e| io(&to, e))?;
+    for name in [LANE_V, MONITOR_SV, "lower.ys", AIG] {
+        std::fs::copy(dir.join(name), to.join(name)).map_err(|e| io(&to, e))?;
+    }
+    Ok(())
 }
