@@ -343,3 +343,34 @@ async fn raw_link_events_carry_bytes_unchanged() {
     assert_eq!(got, b"not a frame");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn open_peers_keeps_the_order_and_names_the_link_that_fails() {
+    let dir = scratch("open-peers");
+    let specs: Vec<LinkSpec> = [
+        "tcp:127.0.0.1:9".to_string(),
+        format!("file:{}", dir.join("b").display()),
+    ]
+    .iter()
+    .map(|s| s.parse().expect("spec"))
+    .collect();
+    let links = coldgate_link::open_peers(&specs, "trusted", 115_200)
+        .await
+        .expect("both open");
+    let got: Vec<&LinkSpec> = links.iter().map(|l| l.link().spec()).collect();
+    assert_eq!(got, specs.iter().collect::<Vec<_>>());
+
+    let missing: LinkSpec = format!("file:{}", dir.join("no-such-dir").join("x").display())
+        .parse()
+        .expect("spec");
+    let bad = [specs[1].clone(), missing.clone()];
+    let e = match coldgate_link::open_peers(&bad, "trusted", 115_200).await {
+        Err(e) => e,
+        Ok(_) => panic!("a file link in a missing directory opened"),
+    };
+    assert_eq!(e.spec, missing);
+    assert_eq!(e.to_string(), format!("opening {missing}"));
+    assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
+    drop(links);
+    let _ = std::fs::remove_dir_all(&dir);
+}
