@@ -210,7 +210,7 @@ pub struct LaneCore {
     /// `0..=255`. Reset (which the core needs after power-up) sets both to `MAGIC[0]`.
     ///
     /// A bound is held as a byte (`lo_b`, `hi_b`) and whether it applies (`lo_use`,
-    /// `hi_use`; if not, `lo` is 0 and `hi` 255): the byte comes from the rule alone, and
+    /// `hi_use`; if not, the bound is 0 or 255): the byte comes from the rule alone, and
     /// only the flag from whether this byte left a range comparison open, so the comparators'
     /// equality result reaches two flip-flops rather than a byte-wide multiplexer.
     lo_b: DFF<Bits<8>>,
@@ -228,9 +228,9 @@ pub struct LaneCore {
     failed: DFF<Bit>,
     /// The failing byte was `MAGIC[0]`, so hunting resumes at offset 1.
     failed_magic0: DFF<Bit>,
-    /// Inside a frame: the magic has been seen and no byte of the frame has failed. Unlike
-    /// the rest of the state it takes a failure into account at once, so the handshake
-    /// (`ready`) is one level of logic from registers.
+    /// Inside a frame: the magic has been seen and no byte of the frame has failed, except
+    /// maybe the last one accepted: like the rest of the state it learns of a failure a clock
+    /// later, through `failed` (`cur_in_frame` is the state the current byte sees).
     in_frame: DFF<Bit>,
     crc: DFF<Bits<32>>,
     crc_ok: DFF<Bit>,
@@ -302,7 +302,6 @@ pub struct LaneCore {
     magic1: Constant<Bits<8>>,
     magic2: Constant<Bits<8>>,
     magic3: Constant<Bits<8>>,
-    byte_max: Constant<Bits<8>>,
     hunt_last: Constant<Bits<OFFSET_BITS>>,
     /// The rule ROM's offset after a frame's last byte: the next frame's offset 0, plus two.
     rule_restart: Constant<Bits<OFFSET_BITS>>,
@@ -346,8 +345,10 @@ pub struct LaneCore {
     ready: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     magic_next: Signal<Local, Bits<8>>,
-    lo: Signal<Local, Bits<8>>,
-    hi: Signal<Local, Bits<8>>,
+    /// The byte is below its lower bound / above its upper bound (each compared with the
+    /// bound's byte straight from its register, then qualified by whether it applies).
+    below: Signal<Local, Bit>,
+    above: Signal<Local, Bit>,
     lo_open: Signal<Local, Bit>,
     hi_open: Signal<Local, Bit>,
     next_check: Signal<Local, Bits<2>>,
@@ -364,6 +365,7 @@ pub struct LaneCore {
     cur_pos1: Signal<Local, Bits<OFFSET_BITS>>,
     cur_pos3: Signal<Local, Bits<OFFSET_BITS>>,
     cur_started: Signal<Local, Bit>,
+    cur_in_frame: Signal<Local, Bit>,
     cur_lo_on: Signal<Local, Bit>,
     cur_hi_on: Signal<Local, Bit>,
     is_magic1: Signal<Local, Bit>,
@@ -500,7 +502,6 @@ impl LaneCore {
             magic1: Constant::new(MAGIC[1].to_bits()),
             magic2: Constant::new(MAGIC[2].to_bits()),
             magic3: Constant::new(MAGIC[3].to_bits()),
-            byte_max: Constant::new(0xFFu8.to_bits()),
             hunt_last: Constant::new((MAGIC.len() - 1).to_bits()),
             rule_restart: Constant::new(2u32.to_bits()),
             penult: Constant::new((field::FRAME_LEN - 2).to_bits()),
@@ -540,8 +541,8 @@ impl LaneCore {
             ready: Default::default(),
             accept: Default::default(),
             magic_next: Default::default(),
-            lo: Default::default(),
-            hi: Default::default(),
+            below: Default::default(),
+            above: Default::default(),
             lo_open: Default::default(),
             hi_open: Default::default(),
             next_check: Default::default(),
@@ -556,6 +557,7 @@ impl LaneCore {
             cur_pos1: Default::default(),
             cur_pos3: Default::default(),
             cur_started: Default::default(),
+            cur_in_frame: Default::default(),
             cur_lo_on: Default::default(),
             cur_hi_on: Default::default(),
             is_magic1: Default::default(),
@@ -654,7 +656,8 @@ impl Logic for LaneCore {
         // Handshake: ready depends on registers only. Set first, before anything reads the
         // input, so Verilator's ordering of this block sees no loop through a source whose
         // valid follows our ready.
-        self.ready.next = !self.full.q.val() & !(self.in_frame.q.val() & self.n_busy.q.val());
+        self.cur_in_frame.next = self.in_frame.q.val() & !self.failed.q.val();
+        self.ready.next = !self.full.q.val() & !(self.cur_in_frame.val() & self.n_busy.q.val());
         self.in_ready.next = self.ready.val();
         // The CRC register after this byte. The magic is constant, so the register entering
         // a frame is too (`crc_magic`) and hunting bytes need no CRC. (Set first: Verilator
@@ -688,29 +691,22 @@ impl Logic for LaneCore {
         self.rule_field.next = bit_cast::<8, 5>(self.word.val().get_bits::<5>(0));
         self.rule_reason.next = bit_cast::<8, 3>(self.word.val().get_bits::<3>(5));
         self.rule_first.next = self.word.val().get_bit(8);
-        self.rule_crc.next = self.word.val().get_bit(9) & self.in_frame.q.val();
+        self.rule_crc.next = self.word.val().get_bit(9) & self.cur_in_frame.val();
         self.rule_readable.next = self.word.val().get_bit(10);
-        self.rule_capture.next = self.word.val().get_bit(11) & self.in_frame.q.val();
-        self.rule_end.next = self.word.val().get_bit(12) & self.in_frame.q.val();
-        self.rule_type.next = self.word.val().get_bit(13) & self.in_frame.q.val();
+        self.rule_capture.next = self.word.val().get_bit(11) & self.cur_in_frame.val();
+        self.rule_end.next = self.word.val().get_bit(12) & self.cur_in_frame.val();
+        self.rule_type.next = self.word.val().get_bit(13) & self.cur_in_frame.val();
 
         // Handshake.
         self.in_byte.next = self.in_data.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its bounds (see `lo_b`).
-        self.lo.next = 0.into();
-        if self.lo_use.q.val() {
-            self.lo.next = self.lo_b.q.val();
-        }
-        self.hi.next = self.byte_max.val();
-        if self.hi_use.q.val() {
-            self.hi.next = self.hi_b.q.val();
-        }
+        self.below.next = self.lo_use.q.val() & (self.in_byte.val() < self.lo_b.q.val());
+        self.above.next = self.hi_use.q.val() & (self.in_byte.val() > self.hi_b.q.val());
         self.restart.next = self.in_byte.val() == self.magic0.val();
         self.is_magic1.next = self.in_byte.val() == self.magic1.val();
-        self.fail.next =
-            (self.in_byte.val() < self.lo.val()) | (self.in_byte.val() > self.hi.val());
+        self.fail.next = self.below.val() | self.above.val();
         // After a failing byte the lane checks for MAGIC[0], or MAGIC[1] if the failing byte
         // was MAGIC[0]; the registered bounds do not know yet.
         if self.failed.q.val() {
@@ -719,7 +715,6 @@ impl Logic for LaneCore {
                 self.fail.next = !self.is_magic1.val();
             }
         }
-        // (An open comparison's bound applies: `lo` is `lo_b` then, `hi` is `hi_b`.)
         self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo_b.q.val());
         self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi_b.q.val());
         // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
@@ -752,7 +747,7 @@ impl Logic for LaneCore {
         // A rule drop is registered as its parts (the comparators' verdict apart from the
         // rest) and assembled one clock later in `dropped`.
         self.rule_drop.next =
-            self.accept.val() & self.in_frame.q.val() & self.rule_reason.val().any();
+            self.accept.val() & self.cur_in_frame.val() & self.rule_reason.val().any();
 
         // Rule ROM, read (on an accepted byte) three bytes ahead of the
         // byte being checked: `pos + 3`, or 2 after a frame's last byte. The type row only
@@ -801,7 +796,7 @@ impl Logic for LaneCore {
             if self.rule_end.val() {
                 self.lo_b.d.next = self.magic0.val();
                 self.hi_b.d.next = self.magic0.val();
-            } else if self.in_frame.q.val() | (self.cur_pos.val() == self.hunt_last.val()) {
+            } else if self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val()) {
                 // Equality: `a..=a`; set and range: `a..=b`; none: `0..=255`. A range bound
                 // applies while its comparison is open.
                 self.lo_b.d.next = self.next_a.val();
@@ -824,7 +819,7 @@ impl Logic for LaneCore {
             // A failing byte drops the frame, so what it leaves in the CRC register does not
             // matter: the CRC does not wait for the comparators.
             self.crc.d.next = self.crc_magic.val();
-            if self.in_frame.q.val() {
+            if self.cur_in_frame.val() {
                 self.crc.d.next = self.in_crc.out.val();
                 if self.rule_crc.val() {
                     self.crc.d.next = self.crc.q.val() >> 8;
@@ -842,10 +837,11 @@ impl Logic for LaneCore {
             // next byte.
             self.failed.d.next = self.fail.val();
             self.failed_magic0.d.next = self.restart.val();
+            // (A failing byte is taken out through `failed`, a clock later.)
             self.in_frame.d.next = false;
-            if !self.rule_end.val() & !self.fail.val() {
+            if !self.rule_end.val() {
                 self.in_frame.d.next =
-                    self.in_frame.q.val() | (self.cur_pos.val() == self.hunt_last.val());
+                    self.cur_in_frame.val() | (self.cur_pos.val() == self.hunt_last.val());
             }
         }
 

@@ -3,7 +3,7 @@
 use coldgate_spec::eth::EthPort;
 use rust_hdl::prelude::*;
 
-use super::rx::EthRx;
+use super::rx::{ByteSkid, EthRx};
 use super::tx::EthTx;
 use crate::lane::COUNTER_BITS;
 use crate::pair::ColdgatePair;
@@ -80,6 +80,11 @@ pub struct ColdgateEth {
     rst_rx: DFF<Bit>,
     rst_tx: DFF<Bit>,
     rst_pair: DFF<Bit>,
+    /// A two-byte queue between each receiver and its lane: the receiver's own queue sits
+    /// by its block RAM, this one by the lane, so neither the lane's comparators nor the
+    /// receiver's read start from a register across the chip.
+    u_in_q: ByteSkid,
+    t_in_q: ByteSkid,
     pair: ColdgatePair,
     u_rx: EthRx,
     u_tx: EthTx,
@@ -146,6 +151,8 @@ impl ColdgateEth {
             rst_rx: Default::default(),
             rst_tx: Default::default(),
             rst_pair: Default::default(),
+            u_in_q: Default::default(),
+            t_in_q: Default::default(),
             pair: ColdgatePair::new(),
             u_rx: EthRx::new(EthPort::U),
             u_tx: EthTx::new(EthPort::U),
@@ -186,9 +193,14 @@ impl Logic for ColdgateEth {
         // U: GMII in -> request lane; u_out (responses, request NOTICEs) -> GMII out.
         self.u_rx.rx_dv.next = self.u_rx_dv.val();
         self.u_rx.rxd.next = self.u_rxd.val();
-        self.pair.u_in_data.next = self.u_rx.out_data.val();
-        self.pair.u_in_valid.next = self.u_rx.out_valid.val();
-        self.u_rx.out_ready.next = self.pair.u_in_ready.val();
+        self.u_in_q.clock.next = self.clock.val();
+        self.u_in_q.reset.next = self.rst_rx.q.val();
+        self.u_in_q.push.next = self.u_rx.out_valid.val() & self.u_in_q.room.val();
+        self.u_in_q.in_data.next = self.u_rx.out_data.val();
+        self.u_rx.out_ready.next = self.u_in_q.room.val();
+        self.pair.u_in_data.next = self.u_in_q.out_data.val();
+        self.pair.u_in_valid.next = self.u_in_q.out_valid.val();
+        self.u_in_q.out_ready.next = self.pair.u_in_ready.val();
         self.u_tx.in_data.next = self.pair.u_out_data.val();
         self.u_tx.in_valid.next = self.pair.u_out_valid.val();
         self.pair.u_out_ready.next = self.u_tx.in_ready.val();
@@ -198,9 +210,14 @@ impl Logic for ColdgateEth {
         // T: GMII in -> response lane; t_out (requests, response NOTICEs) -> GMII out.
         self.t_rx.rx_dv.next = self.t_rx_dv.val();
         self.t_rx.rxd.next = self.t_rxd.val();
-        self.pair.t_in_data.next = self.t_rx.out_data.val();
-        self.pair.t_in_valid.next = self.t_rx.out_valid.val();
-        self.t_rx.out_ready.next = self.pair.t_in_ready.val();
+        self.t_in_q.clock.next = self.clock.val();
+        self.t_in_q.reset.next = self.rst_rx.q.val();
+        self.t_in_q.push.next = self.t_rx.out_valid.val() & self.t_in_q.room.val();
+        self.t_in_q.in_data.next = self.t_rx.out_data.val();
+        self.t_rx.out_ready.next = self.t_in_q.room.val();
+        self.pair.t_in_data.next = self.t_in_q.out_data.val();
+        self.pair.t_in_valid.next = self.t_in_q.out_valid.val();
+        self.t_in_q.out_ready.next = self.pair.t_in_ready.val();
         self.t_tx.in_data.next = self.pair.t_out_data.val();
         self.t_tx.in_valid.next = self.pair.t_out_valid.val();
         self.pair.t_out_ready.next = self.t_tx.in_ready.val();

@@ -24,10 +24,7 @@ impl Mutation {
     /// The exact text it replaces and its replacement.
     fn edit(self) -> (&'static str, &'static str) {
         match self {
-            Mutation::InvertedRule => (
-                "fail = (in_byte < lo) | (in_byte > hi);",
-                "fail = ~((in_byte < lo) | (in_byte > hi));",
-            ),
+            Mutation::InvertedRule => ("fail = below | above;", "fail = ~(below | above);"),
             Mutation::WrongRestart => (
                 "cur_pos = ((failed_magic0$q) & 8'hff);",
                 "cur_pos = ((failed_magic0$q) << 1);",
