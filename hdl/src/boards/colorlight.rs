@@ -305,6 +305,9 @@ pub struct ColorlightTop {
     lane_parity: DFF<Bit>,
     eth_parity: DFF<Bit>,
     flash: DFF<Bits<FLASH_BITS>>,
+    /// A drop or a port's event on the last clock: starts the flash on this one (the
+    /// events come from all over the chip; the flash counter's load from a register).
+    flash_go: DFF<Bit>,
     blink: DFF<Bits<BLINK_BITS>>,
     led: DFF<Bit>,
     phy_release: Constant<Bits<SEQ_BITS>>,
@@ -361,6 +364,7 @@ impl ColorlightTop {
             lane_parity: Default::default(),
             eth_parity: Default::default(),
             flash: Default::default(),
+            flash_go: Default::default(),
             blink: Default::default(),
             led: Default::default(),
             phy_release: Constant::new(timing.phy_reset_clocks.to_bits()),
@@ -408,6 +412,7 @@ impl Logic for ColorlightTop {
             lane_parity,
             eth_parity,
             flash,
+            flash_go,
             blink,
             led,
             u_fifo_dropped,
@@ -508,12 +513,12 @@ impl Logic for ColorlightTop {
         if self.flash.q.val().any() {
             self.flash.d.next = self.flash.q.val() - 1;
         }
-        if (self.drop_parity.q.val() != self.parity.val())
+        self.flash_go.d.next = (self.drop_parity.q.val() != self.parity.val())
             | self.u_port.dropped.val()
             | self.u_port.errored.val()
             | self.t_port.dropped.val()
-            | self.t_port.errored.val()
-        {
+            | self.t_port.errored.val();
+        if self.flash_go.q.val() {
             self.flash.d.next = self.flash_len.val();
         }
         self.blink.d.next = self.blink.q.val() + 1;
