@@ -63,7 +63,7 @@ fn a_bad_const_drop_is_reachable() {
 #[test]
 fn a_bad_crc_drop_is_reachable() {
     let o = check(
-        &find(LaneId::Response, "response.cover_bad_crc"),
+        &find(LaneId::Request, "request.cover_bad_crc"),
         limits(200, 0),
     )
     .expect("prover runs");
