@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use coldgate_client::demo::{self, DemoOptions, Gateway, CLIENT_ID};
@@ -16,77 +15,16 @@ use coldgate_link::{FrameEvent, FrameLink, Link, LinkOptions, Role};
 use coldgate_spec::codec::{Body, Frame, Payment, Wire};
 use coldgate_spec::{DropReason, RejectReason};
 
-const BINARIES: [&str; 4] = [
-    "coldgate-wallet",
-    "coldgate-appliance",
-    "coldgate-converter-in",
-    "coldgate-converter-out",
-];
-
-/// The directory holding every coldgate binary, built if needed (once per test process).
-fn bin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let coldgate = Path::new(env!("CARGO_BIN_EXE_coldgate"));
-        let dir = coldgate.parent().expect("binary directory").to_path_buf();
-        if BINARIES.iter().all(|b| dir.join(b).is_file()) {
-            return dir;
-        }
-        let target = dir.parent().expect("target directory");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--bins"])
-            .args(["-p", "coldgate-wallet", "-p", "coldgate-sim"])
-            .args([
-                "-p",
-                "coldgate-converter-in",
-                "-p",
-                "coldgate-converter-out",
-            ])
-            .env("CARGO_TARGET_DIR", target)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("running cargo build");
-        assert!(status.success(), "building the coldgate binaries failed");
-        dir
-    })
-}
+mod support;
+use support::bin_dir;
 
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coldgate-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
+    support::scratch("e2e", name)
 }
 
 fn run_demo(link: &str, backend: &str) {
     let work = scratch(&format!("demo-{link}"));
-    let out = Command::new(env!("CARGO_BIN_EXE_coldgate"))
-        .args(["demo", "--quiet", "--link", link, "--backend", backend])
-        .arg("--bin-dir")
-        .arg(bin_dir())
-        .arg("--work-dir")
-        .arg(&work)
-        .output()
-        .expect("run coldgate demo");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "demo over {link} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for expected in [
-        "signature verified",
-        "rejected by the wallet: over_payment_max",
-        "held for an operator",
-        "rejected by the wallet: bad_tag",
-        "dropped by the verifier on the request lane: bad_crc",
-        "demo passed",
-    ] {
-        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
-    }
+    support::demo_passes(link, backend, &work);
     let _ = std::fs::remove_dir_all(work);
 }
 

@@ -4,10 +4,10 @@
 //! `eth:` links on them, the wallet sits behind converter-out on the namespace's loopback.
 //! No frame leaves the namespace.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use coldgate_client::demo::{self, DemoLink, DemoOptions, Gateway, TAP_T, TAP_U};
@@ -19,83 +19,17 @@ use coldgate_spec::eth::{self, EthPort, ETHERTYPE, HEADER_LEN};
 use coldgate_spec::vectors::{sample_bodies, sealed};
 use coldgate_spec::FRAME_LEN;
 
-const BINARIES: [&str; 4] = [
-    "coldgate-wallet",
-    "coldgate-appliance",
-    "coldgate-converter-in",
-    "coldgate-converter-out",
-];
-
-/// The directory holding every coldgate binary, built if needed (once per test process).
-fn bin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let coldgate = Path::new(env!("CARGO_BIN_EXE_coldgate"));
-        let dir = coldgate.parent().expect("binary directory").to_path_buf();
-        if BINARIES.iter().all(|b| dir.join(b).is_file()) {
-            return dir;
-        }
-        let target = dir.parent().expect("target directory");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args([
-            "build",
-            "--bins",
-            "-p",
-            "coldgate-wallet",
-            "-p",
-            "coldgate-sim",
-        ])
-        .args([
-            "-p",
-            "coldgate-converter-in",
-            "-p",
-            "coldgate-converter-out",
-        ])
-        .env("CARGO_TARGET_DIR", target)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("running cargo build");
-        assert!(status.success(), "building the coldgate binaries failed");
-        dir
-    })
-}
+mod support;
+use support::bin_dir;
 
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coldgate-eth-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    support::scratch("eth", name)
 }
 
 #[test]
 fn demo_passes_over_ethernet_taps_in_its_own_namespace() {
     let work = scratch("demo");
-    let out = Command::new(env!("CARGO_BIN_EXE_coldgate"))
-        .args(["demo", "--quiet", "--link", "eth", "--backend", "verilator"])
-        .arg("--bin-dir")
-        .arg(bin_dir())
-        .arg("--work-dir")
-        .arg(&work)
-        .output()
-        .expect("run coldgate demo");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "demo over eth failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for expected in [
-        "signature verified",
-        "rejected by the wallet: over_payment_max",
-        "held for an operator",
-        "rejected by the wallet: bad_tag",
-        "dropped by the verifier on the request lane: bad_crc",
-        "demo passed",
-    ] {
-        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
-    }
+    support::demo_passes("eth", "verilator", &work);
     // The namespace was the demo's: its TAPs are not in ours.
     let ours = Command::new("ip")
         .args(["link", "show", "dev", TAP_U])

@@ -15,7 +15,7 @@
 //! recovered by re-sending, with the same checks as above.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,30 +26,12 @@ use coldgate_converter_in::rpc::{self, CallError};
 use coldgate_spec::codec::Body;
 use coldgate_spec::RejectReason;
 
+mod support;
+
 const PATIENCE: Duration = Duration::from_secs(180);
 const CLIENTS: u32 = 4;
 /// Payments acknowledged before and after each crash.
 const STEP: usize = 6;
-const BINARIES: [&str; 4] = [
-    "coldgate-wallet",
-    "coldgate-appliance",
-    "coldgate-converter-in",
-    "coldgate-converter-out",
-];
-
-fn bin_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_coldgate"))
-        .parent()
-        .expect("binary directory")
-        .to_path_buf();
-    for b in BINARIES {
-        assert!(
-            dir.join(b).is_file(),
-            "{b} is not built next to coldgate: run `cargo build --release` (the workspace test does)"
-        );
-    }
-    dir
-}
 
 /// An acknowledged payment: what the client was told.
 #[derive(Clone)]
@@ -127,7 +109,7 @@ async fn gateway(tag: &str) -> (Gateway, PathBuf) {
     std::fs::create_dir_all(&work).expect("work dir");
     let opts = DemoOptions {
         backend: "golden".into(),
-        bin_dir: Some(bin_dir()),
+        bin_dir: Some(support::bin_dir().to_path_buf()),
         work_dir: Some(work.clone()),
         trace: false,
         ..DemoOptions::default()
