@@ -347,14 +347,32 @@ pub fn place_and_route(
         "--seed",
         &seed_text,
         "--timing-allow-fail",
+        "--log",
+        "nextpnr.log",
     ];
     if let Some(t) = textcfg {
         args.extend_from_slice(&["--textcfg", t]);
     }
-    run_program("nextpnr-ecp5", &tool("nextpnr-ecp5"), &args, work.path())?;
+    let run = run_program("nextpnr-ecp5", &tool("nextpnr-ecp5"), &args, work.path());
+    keep_log(work, seed);
+    run?;
     let path = work.path().join("report.json");
     let text = std::fs::read_to_string(&path).map_err(|source| FlowError::Io { path, source })?;
     parse_report(&text, seed)
+}
+
+/// Copies nextpnr's log (critical paths per clock, utilisation) to
+/// `$COLDGATE_ECP5_LOG/nextpnr-seed<N>.log` when that directory is set: timing work reads the
+/// paths, not just the figures. Best effort: a missing log never fails the flow.
+fn keep_log(work: &WorkDir, seed: u32) {
+    if let Some(dir) = std::env::var_os("COLDGATE_ECP5_LOG") {
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::copy(
+            work.path().join("nextpnr.log"),
+            dir.join(format!("nextpnr-seed{seed}.log")),
+        );
+    }
 }
 
 /// Synthesises, places and routes the board top with `seed`; its figures.

@@ -37,7 +37,12 @@
 //! (offset 0, or 1 when the failing byte was `MAGIC[0]`; the magic's bytes are pairwise
 //! distinct, so that byte alone decides). The comparators' verdict then only reaches
 //! `failed`, not the next-state logic of every register, which is what lets the lane run
-//! at its clock rate (see `coldgate-hdl synth`).
+//! at its clock rate (see `coldgate-hdl synth`). `failed` itself is not a register but a
+//! choice between three, each loaded straight from its own check of the byte: the bounds
+//! (`fail_rule`, two carry chains and one LUT), the hunting byte (`fail_hunt`), and whether
+//! the byte was checked as hunting (`hunted`, the previous `failed`). The choice costs the
+//! next clock one LUT on registers placed by the lane, instead of the comparators' clock
+//! a multiplexer after carry chains that start from the input queue.
 //!
 //! # Verdict stage (one clock later)
 //!
@@ -221,11 +226,15 @@ pub struct LaneCore {
     /// so far equal the limit's).
     lo_on: DFF<Bit>,
     hi_on: DFF<Bit>,
-    /// The last accepted byte failed, and the restart it causes is not in `pos`, `started`,
-    /// the bounds and the open flags yet: this clock's logic sees the hunting
-    /// state through the `cur_*` signals instead. Keeping the comparators' verdict out of
-    /// the next-state logic is what lets the lane run at its clock rate.
-    failed: DFF<Bit>,
+    /// The last accepted byte was outside its registered bounds (`below | above`).
+    fail_rule: DFF<Bit>,
+    /// The last accepted byte was not the hunting byte a failure looks for next: `MAGIC[0]`,
+    /// or `MAGIC[1]` after a failing `MAGIC[0]` (see `failed_magic0`).
+    fail_hunt: DFF<Bit>,
+    /// The last accepted byte followed a failing byte, so it was checked as hunting
+    /// (`fail_hunt`) rather than against the registered bounds (`fail_rule`): `failed` as
+    /// it was when that byte was accepted.
+    hunted: DFF<Bit>,
     /// The failing byte was `MAGIC[0]`, so hunting resumes at offset 1.
     failed_magic0: DFF<Bit>,
     /// Inside a frame: the magic has been seen and no byte of the frame has failed, except
@@ -370,7 +379,14 @@ pub struct LaneCore {
     cur_hi_on: Signal<Local, Bit>,
     is_magic1: Signal<Local, Bit>,
     fail: Signal<Local, Bit>,
+    /// The last accepted byte failed, and the restart it causes is not in `pos`, `started`,
+    /// the bounds and the open flags yet: this clock's logic sees the hunting state through
+    /// the `cur_*` signals instead. Keeping the comparators' verdict out of the next-state
+    /// logic is what lets the lane run at its clock rate.
+    failed: Signal<Local, Bit>,
     restart: Signal<Local, Bit>,
+    /// The byte is not the hunting byte (see `fail_hunt`).
+    hunt_fail: Signal<Local, Bit>,
     end_drop: Signal<Local, Bit>,
     rule_drop: Signal<Local, Bit>,
     dropped: Signal<Local, Bit>,
@@ -451,6 +467,9 @@ impl LaneCore {
             hi_use: Default::default(),
             lo_on: Default::default(),
             hi_on: Default::default(),
+            fail_rule: Default::default(),
+            fail_hunt: Default::default(),
+            hunted: Default::default(),
             failed: Default::default(),
             failed_magic0: Default::default(),
             in_frame: Default::default(),
@@ -563,6 +582,7 @@ impl LaneCore {
             is_magic1: Default::default(),
             fail: Default::default(),
             restart: Default::default(),
+            hunt_fail: Default::default(),
             end_drop: Default::default(),
             rule_drop: Default::default(),
             dropped: Default::default(),
@@ -602,7 +622,9 @@ impl Logic for LaneCore {
             hi_use,
             lo_on,
             hi_on,
-            failed,
+            fail_rule,
+            fail_hunt,
+            hunted,
             failed_magic0,
             in_frame,
             crc,
@@ -656,7 +678,11 @@ impl Logic for LaneCore {
         // Handshake: ready depends on registers only. Set first, before anything reads the
         // input, so Verilator's ordering of this block sees no loop through a source whose
         // valid follows our ready.
-        self.cur_in_frame.next = self.in_frame.q.val() & !self.failed.q.val();
+        self.failed.next = self.fail_rule.q.val();
+        if self.hunted.q.val() {
+            self.failed.next = self.fail_hunt.q.val();
+        }
+        self.cur_in_frame.next = self.in_frame.q.val() & !self.failed.val();
         self.ready.next = !self.full.q.val() & !(self.cur_in_frame.val() & self.n_busy.q.val());
         self.in_ready.next = self.ready.val();
         // The CRC register after this byte. The magic is constant, so the register entering
@@ -673,7 +699,7 @@ impl Logic for LaneCore {
         self.cur_pos3.next = self.pos.q.val() + 3;
         self.cur_lo_on.next = self.lo_on.q.val();
         self.cur_hi_on.next = self.hi_on.q.val();
-        if self.failed.q.val() {
+        if self.failed.val() {
             self.cur_pos.next = bit_cast::<OFFSET_BITS, 1>(self.failed_magic0.q.val().into());
             self.cur_started.next = self.failed_magic0.q.val();
             self.cur_pos1.next = 1.into();
@@ -708,12 +734,11 @@ impl Logic for LaneCore {
         self.is_magic1.next = self.in_byte.val() == self.magic1.val();
         self.fail.next = self.below.val() | self.above.val();
         // After a failing byte the lane checks for MAGIC[0], or MAGIC[1] if the failing byte
-        // was MAGIC[0]; the registered bounds do not know yet.
-        if self.failed.q.val() {
-            self.fail.next = !self.restart.val();
-            if self.failed_magic0.q.val() {
-                self.fail.next = !self.is_magic1.val();
-            }
+        // was MAGIC[0]; the registered bounds do not know yet. Both checks are registered,
+        // and `failed` picks one on the next clock.
+        self.hunt_fail.next = !self.restart.val();
+        if self.failed_magic0.q.val() {
+            self.hunt_fail.next = !self.is_magic1.val();
         }
         self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo_b.q.val());
         self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi_b.q.val());
@@ -835,7 +860,9 @@ impl Logic for LaneCore {
             }
             // A failing byte resumes hunting with this same byte, through `failed` on the
             // next byte.
-            self.failed.d.next = self.fail.val();
+            self.fail_rule.d.next = self.fail.val();
+            self.fail_hunt.d.next = self.hunt_fail.val();
+            self.hunted.d.next = self.failed.val();
             self.failed_magic0.d.next = self.restart.val();
             // (A failing byte is taken out through `failed`, a clock later.)
             self.in_frame.d.next = false;
@@ -860,7 +887,7 @@ impl Logic for LaneCore {
         }
 
         // Counters: passes one clock after the verdict, drops two.
-        self.dropped.next = self.v_drop.q.val() | (self.failed.q.val() & self.v_fail_en.q.val());
+        self.dropped.next = self.v_drop.q.val() | (self.failed.val() & self.v_fail_en.q.val());
         // A rule's own reason and field, or at a frame's end a bad CRC (the trailer field)
         // or, with a good CRC, the rate limit (no field).
         self.d_reason.next = self.v_reason.q.val();
@@ -1064,7 +1091,8 @@ impl Logic for LaneCore {
             self.hi_use.d.next = true;
             self.lo_on.d.next = false;
             self.hi_on.d.next = false;
-            self.failed.d.next = false;
+            self.fail_rule.d.next = false;
+            self.hunted.d.next = false;
             self.failed_magic0.d.next = false;
             self.in_frame.d.next = false;
             self.cap_valid.d.next = false;
