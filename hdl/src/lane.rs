@@ -216,16 +216,25 @@ pub struct LaneCore {
     ///
     /// A bound is held as a byte (`lo_b`, `hi_b`) and whether it applies (`lo_use`,
     /// `hi_use`; if not, the bound is 0 or 255): the byte comes from the rule alone, and
-    /// only the flag from whether this byte left a range comparison open, so the comparators'
-    /// equality result reaches two flip-flops rather than a byte-wide multiplexer.
+    /// only the flag from whether the previous byte left a range comparison open. That flag
+    /// is itself a function of registers (`bound_fix | lo_cont & lo_eq`): the previous byte's
+    /// equality with its bound is registered raw (`lo_eq`), so the comparators' equality
+    /// result reaches one flip-flop and the choice it makes is taken on the next clock,
+    /// beside the carry chain rather than after it.
     lo_b: DFF<Bits<8>>,
     hi_b: DFF<Bits<8>>,
-    lo_use: DFF<Bit>,
-    hi_use: DFF<Bit>,
-    /// A range comparison is open at the lower / upper limit for the current byte (the bytes
-    /// so far equal the limit's).
-    lo_on: DFF<Bit>,
-    hi_on: DFF<Bit>,
+    /// Both bounds apply whatever the previous byte was: an equality, a set, a range's
+    /// first byte, a magic byte.
+    bound_fix: DFF<Bit>,
+    /// A range byte whose comparisons open here (its field's first byte).
+    range_start: DFF<Bit>,
+    /// A range byte whose comparison was open for the previous byte: it stays open (and
+    /// the bound applies) if that byte equalled its bound (`lo_eq`).
+    lo_cont: DFF<Bit>,
+    hi_cont: DFF<Bit>,
+    /// The last accepted byte equalled `lo_b` / `hi_b` as they were then.
+    lo_eq: DFF<Bit>,
+    hi_eq: DFF<Bit>,
     /// The last accepted byte was outside its registered bounds (`below | above`).
     fail_rule: DFF<Bit>,
     /// The last accepted byte was not the hunting byte a failure looks for next: `MAGIC[0]`,
@@ -358,13 +367,16 @@ pub struct LaneCore {
     /// bound's byte straight from its register, then qualified by whether it applies).
     below: Signal<Local, Bit>,
     above: Signal<Local, Bit>,
-    lo_open: Signal<Local, Bit>,
-    hi_open: Signal<Local, Bit>,
+    /// The current byte's bound applies (see `lo_b`).
+    lo_use: Signal<Local, Bit>,
+    hi_use: Signal<Local, Bit>,
+    /// A range comparison is open at the lower / upper limit for the current byte (the bytes
+    /// so far equal the limit's).
+    lo_on: Signal<Local, Bit>,
+    hi_on: Signal<Local, Bit>,
     next_check: Signal<Local, Bits<2>>,
     next_a: Signal<Local, Bits<8>>,
     next_b: Signal<Local, Bits<8>>,
-    next_lo_on: Signal<Local, Bit>,
-    next_hi_on: Signal<Local, Bit>,
     /// The next byte's check is an equality / a set / a range.
     next_eq: Signal<Local, Bit>,
     next_set: Signal<Local, Bit>,
@@ -463,10 +475,12 @@ impl LaneCore {
             type_index: Default::default(),
             lo_b: Default::default(),
             hi_b: Default::default(),
-            lo_use: Default::default(),
-            hi_use: Default::default(),
-            lo_on: Default::default(),
-            hi_on: Default::default(),
+            bound_fix: Default::default(),
+            range_start: Default::default(),
+            lo_cont: Default::default(),
+            hi_cont: Default::default(),
+            lo_eq: Default::default(),
+            hi_eq: Default::default(),
             fail_rule: Default::default(),
             fail_hunt: Default::default(),
             hunted: Default::default(),
@@ -562,13 +576,13 @@ impl LaneCore {
             magic_next: Default::default(),
             below: Default::default(),
             above: Default::default(),
-            lo_open: Default::default(),
-            hi_open: Default::default(),
+            lo_use: Default::default(),
+            hi_use: Default::default(),
+            lo_on: Default::default(),
+            hi_on: Default::default(),
             next_check: Default::default(),
             next_a: Default::default(),
             next_b: Default::default(),
-            next_lo_on: Default::default(),
-            next_hi_on: Default::default(),
             next_eq: Default::default(),
             next_set: Default::default(),
             next_range: Default::default(),
@@ -618,10 +632,12 @@ impl Logic for LaneCore {
             type_index,
             lo_b,
             hi_b,
-            lo_use,
-            hi_use,
-            lo_on,
-            hi_on,
+            bound_fix,
+            range_start,
+            lo_cont,
+            hi_cont,
+            lo_eq,
+            hi_eq,
             fail_rule,
             fail_hunt,
             hunted,
@@ -697,8 +713,12 @@ impl Logic for LaneCore {
         self.cur_started.next = self.started.q.val();
         self.cur_pos1.next = self.pos.q.val() + 1;
         self.cur_pos3.next = self.pos.q.val() + 3;
-        self.cur_lo_on.next = self.lo_on.q.val();
-        self.cur_hi_on.next = self.hi_on.q.val();
+        self.lo_use.next = self.bound_fix.q.val() | (self.lo_cont.q.val() & self.lo_eq.q.val());
+        self.hi_use.next = self.bound_fix.q.val() | (self.hi_cont.q.val() & self.hi_eq.q.val());
+        self.lo_on.next = self.range_start.q.val() | (self.lo_cont.q.val() & self.lo_eq.q.val());
+        self.hi_on.next = self.range_start.q.val() | (self.hi_cont.q.val() & self.hi_eq.q.val());
+        self.cur_lo_on.next = self.lo_on.val();
+        self.cur_hi_on.next = self.hi_on.val();
         if self.failed.val() {
             self.cur_pos.next = bit_cast::<OFFSET_BITS, 1>(self.failed_magic0.q.val().into());
             self.cur_started.next = self.failed_magic0.q.val();
@@ -728,8 +748,8 @@ impl Logic for LaneCore {
         self.accept.next = self.in_valid.val() & self.ready.val();
 
         // The byte against its bounds (see `lo_b`).
-        self.below.next = self.lo_use.q.val() & (self.in_byte.val() < self.lo_b.q.val());
-        self.above.next = self.hi_use.q.val() & (self.in_byte.val() > self.hi_b.q.val());
+        self.below.next = self.lo_use.val() & (self.in_byte.val() < self.lo_b.q.val());
+        self.above.next = self.hi_use.val() & (self.in_byte.val() > self.hi_b.q.val());
         self.restart.next = self.in_byte.val() == self.magic0.val();
         self.is_magic1.next = self.in_byte.val() == self.magic1.val();
         self.fail.next = self.below.val() | self.above.val();
@@ -740,15 +760,11 @@ impl Logic for LaneCore {
         if self.failed_magic0.q.val() {
             self.hunt_fail.next = !self.is_magic1.val();
         }
-        self.lo_open.next = self.cur_lo_on.val() & (self.in_byte.val() == self.lo_b.q.val());
-        self.hi_open.next = self.cur_hi_on.val() & (self.in_byte.val() == self.hi_b.q.val());
         // Bounds of the next byte from its ROM word (a range byte's bounds depend on whether
         // its comparisons are still open; they restart at the field's first byte).
         self.next_check.next = self.rule_q.q.val().get_bits::<2>(21);
         self.next_a.next = self.rule_q.q.val().get_bits::<8>(0);
         self.next_b.next = self.rule_q.q.val().get_bits::<8>(8);
-        self.next_lo_on.next = self.rule_q.q.val().get_bit(26) | self.lo_open.val();
-        self.next_hi_on.next = self.rule_q.q.val().get_bit(26) | self.hi_open.val();
         self.next_eq.next = self.next_check.val() == self.check_eq.val();
         self.next_set.next = self.next_check.val() == self.check_set.val();
         self.next_range.next = self.next_check.val() == self.check_range.val();
@@ -811,13 +827,16 @@ impl Logic for LaneCore {
             if self.rule_type.val() {
                 self.type_index.d.next = self.in_byte.val().get_bits::<TYPE_BITS>(0);
             }
-            // Bounds of the next byte.
-            self.lo_on.d.next = false;
-            self.hi_on.d.next = false;
+            // Bounds of the next byte. Whether a range stays open is taken from the byte's
+            // equality with its bound on the next clock (`lo_eq`).
+            self.lo_eq.d.next = self.in_byte.val() == self.lo_b.q.val();
+            self.hi_eq.d.next = self.in_byte.val() == self.hi_b.q.val();
+            self.range_start.d.next = false;
+            self.lo_cont.d.next = false;
+            self.hi_cont.d.next = false;
             // (The last byte has no bounds, so it never fails: `fail` overrides last, one
             // level of logic before the registers.)
-            self.lo_use.d.next = true;
-            self.hi_use.d.next = true;
+            self.bound_fix.d.next = true;
             if self.rule_end.val() {
                 self.lo_b.d.next = self.magic0.val();
                 self.hi_b.d.next = self.magic0.val();
@@ -829,14 +848,15 @@ impl Logic for LaneCore {
                 if self.next_eq.val() {
                     self.hi_b.d.next = self.next_a.val();
                 }
-                self.lo_use.d.next = self.next_eq.val()
+                // A range opens at its field's first byte (rule bit 26) and stays open while
+                // each byte equals its limit's.
+                self.bound_fix.d.next = self.next_eq.val()
                     | self.next_set.val()
-                    | (self.next_range.val() & self.next_lo_on.val());
-                self.hi_use.d.next = self.next_eq.val()
-                    | self.next_set.val()
-                    | (self.next_range.val() & self.next_hi_on.val());
-                self.lo_on.d.next = self.next_range.val() & self.next_lo_on.val();
-                self.hi_on.d.next = self.next_range.val() & self.next_hi_on.val();
+                    | (self.next_range.val() & self.rule_q.q.val().get_bit(26));
+                self.range_start.d.next =
+                    self.next_range.val() & self.rule_q.q.val().get_bit(26);
+                self.lo_cont.d.next = self.next_range.val() & self.cur_lo_on.val();
+                self.hi_cont.d.next = self.next_range.val() & self.cur_hi_on.val();
             } else {
                 self.lo_b.d.next = self.magic_next.val();
                 self.hi_b.d.next = self.magic_next.val();
@@ -1087,10 +1107,10 @@ impl Logic for LaneCore {
             self.started.d.next = false;
             self.lo_b.d.next = self.magic0.val();
             self.hi_b.d.next = self.magic0.val();
-            self.lo_use.d.next = true;
-            self.hi_use.d.next = true;
-            self.lo_on.d.next = false;
-            self.hi_on.d.next = false;
+            self.bound_fix.d.next = true;
+            self.range_start.d.next = false;
+            self.lo_cont.d.next = false;
+            self.hi_cont.d.next = false;
             self.fail_rule.d.next = false;
             self.hunted.d.next = false;
             self.failed_magic0.d.next = false;

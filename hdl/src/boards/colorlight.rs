@@ -296,6 +296,13 @@ pub struct ColorlightTop {
     seq: DFF<Bits<SEQ_BITS>>,
     phy_out_of_reset: DFF<Bit>,
     logic_reset: DFF<Bit>,
+    /// The reset of each RGMII port, through a register of its own (the second after the
+    /// first: yosys merges flip-flops with the same input): the ports sit at opposite
+    /// edges of the chip, and a reset net from one flip-flop to both missed the core clock.
+    /// The ports leave reset a clock or two after the core, which then sees them idle
+    /// until their FIFOs' reset handshakes finish.
+    u_port_reset: DFF<Bit>,
+    t_port_reset: DFF<Bit>,
     tick_timer: DFF<Bits<TICK_BITS>>,
     tick: DFF<Bit>,
     drop_parity: DFF<Bit>,
@@ -358,6 +365,8 @@ impl ColorlightTop {
             seq: Default::default(),
             phy_out_of_reset: Default::default(),
             logic_reset: Default::default(),
+            u_port_reset: Default::default(),
+            t_port_reset: Default::default(),
             tick_timer: Default::default(),
             tick: Default::default(),
             drop_parity: Default::default(),
@@ -406,6 +415,8 @@ impl Logic for ColorlightTop {
             seq,
             phy_out_of_reset,
             logic_reset,
+            u_port_reset,
+            t_port_reset,
             tick_timer,
             tick,
             drop_parity,
@@ -463,8 +474,10 @@ impl Logic for ColorlightTop {
         self.u_port.clock.next = self.clock.val();
         self.t_port.clock.next = self.clock.val();
         self.core.clock.next = self.clock.val();
-        self.u_port.reset.next = self.logic_reset.q.val();
-        self.t_port.reset.next = self.logic_reset.q.val();
+        self.u_port_reset.d.next = self.logic_reset.q.val();
+        self.t_port_reset.d.next = self.u_port_reset.q.val();
+        self.u_port.reset.next = self.u_port_reset.q.val();
+        self.t_port.reset.next = self.t_port_reset.q.val();
         self.core.reset.next = self.logic_reset.q.val();
         self.core.tick.next = self.tick.q.val();
         self.core.u_rxd.next = self.u_port.rx_data.val();

@@ -33,6 +33,11 @@ pub struct StatusUart {
     /// `left` is not zero, as a register of its own: it selects the load of all of the shift
     /// register's bits, so it comes straight from a flip-flop rather than through a compare.
     sending: DFF<Bit>,
+    /// The shift register moves on this clock: it loads a snapshot (not `sending`) or shifts
+    /// out the byte the UART took on the last clock. A register, because it is the clock
+    /// enable of every bit of a shift register spread across the chip among the counters
+    /// it samples: the net then starts from one flip-flop, not from logic behind the UART.
+    step: DFF<Bit>,
     sync: Constant<Bits<16>>,
     snap_len: Constant<Bits<8>>,
     one: Constant<Bits<8>>,
@@ -49,6 +54,7 @@ impl StatusUart {
             shift: Default::default(),
             left: Default::default(),
             sending: Default::default(),
+            step: Default::default(),
             sync: Constant::new(u16::from_le_bytes(STATUS_SYNC).to_bits()),
             snap_len: Constant::new((STATUS_LEN as u8).to_bits()),
             one: Constant::new(1u8.to_bits()),
@@ -59,26 +65,34 @@ impl StatusUart {
 impl Logic for StatusUart {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, shift, left, sending);
+        dff_setup!(self, clock, shift, left, sending, step);
         self.uart.clock.next = self.clock.val();
         self.uart.reset.next = self.reset.val();
         self.uart.data.next = self.shift.q.val().get_bits::<8>(0);
-        self.uart.valid.next = self.sending.q.val();
-        if self.uart.ready.val() & self.sending.q.val() {
-            self.shift.d.next = self.shift.q.val() >> 8;
-            self.left.d.next = self.left.q.val() - 1;
-            self.sending.d.next = self.left.q.val() != self.one.val();
-        }
-        if !self.sending.q.val() {
-            self.shift.d.next = bit_cast::<SNAP_BITS, 16>(self.sync.val())
-                | (bit_cast::<SNAP_BITS, COUNTER_BITS>(self.counters.val()) << 16);
-            self.left.d.next = self.snap_len.val();
-            self.sending.d.next = true;
+        // Not while the byte it took is still being shifted out (the UART is busy with it
+        // then anyway, so this costs no time on the line).
+        self.uart.valid.next = self.sending.q.val() & !self.step.q.val();
+        // The UART takes a byte: shift it out on the next clock; after the last byte, load
+        // the next snapshot on the clock after that shift.
+        self.step.d.next = (self.uart.ready.val() & self.sending.q.val() & !self.step.q.val())
+            | (self.step.q.val() & self.sending.q.val() & (self.left.q.val() == self.one.val()));
+        if self.step.q.val() {
+            if self.sending.q.val() {
+                self.shift.d.next = self.shift.q.val() >> 8;
+                self.left.d.next = self.left.q.val() - 1;
+                self.sending.d.next = self.left.q.val() != self.one.val();
+            } else {
+                self.shift.d.next = bit_cast::<SNAP_BITS, 16>(self.sync.val())
+                    | (bit_cast::<SNAP_BITS, COUNTER_BITS>(self.counters.val()) << 16);
+                self.left.d.next = self.snap_len.val();
+                self.sending.d.next = true;
+            }
         }
         self.tx.next = self.uart.tx.val();
         if self.reset.val() {
             self.left.d.next = 0.into();
             self.sending.d.next = false;
+            self.step.d.next = true;
         }
     }
 }
