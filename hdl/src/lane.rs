@@ -853,8 +853,7 @@ impl Logic for LaneCore {
                 self.bound_fix.d.next = self.next_eq.val()
                     | self.next_set.val()
                     | (self.next_range.val() & self.rule_q.q.val().get_bit(26));
-                self.range_start.d.next =
-                    self.next_range.val() & self.rule_q.q.val().get_bit(26);
+                self.range_start.d.next = self.next_range.val() & self.rule_q.q.val().get_bit(26);
                 self.lo_cont.d.next = self.next_range.val() & self.cur_lo_on.val();
                 self.hi_cont.d.next = self.next_range.val() & self.cur_hi_on.val();
             } else {
