@@ -22,6 +22,9 @@ const FIRST_BITS: usize = 8 * RX_SLOTS;
 pub const RX_COUNT_BITS: usize = RX_SLOT_BITS + 1;
 // The one-hot counter enable has a bit per counter.
 const _: () = assert!(EthDrop::ALL.len() < 16);
+// `n_pay` and `n_first` are the comparisons for `n + 1`: the header is not empty, and a
+// saturated count is past the payload.
+const _: () = assert!(eth::HEADER_LEN >= 1 && eth::field::PAYLOAD.end <= eth::MAX_FRAME + 1);
 
 /// Receiver states, as the values of `state` (constants rather than a `LogicState` enum: the
 /// enum's localparams land unused in the register's module and fail the lint).
@@ -144,11 +147,19 @@ pub struct EthRx {
     store: RAM<Bits<8>, RX_ADDR_BITS>,
     crc_byte: CrcByte,
 
+    /// The GMII pins, registered. Not reset: the receiver leaves reset a clock after the
+    /// core does (`ColdgateEth`'s reset register), and the byte the PHY sends on that clock
+    /// (the first the golden model sees) is then still here for it.
     dv_r: DFF<Bit>,
     d_r: DFF<Bits<8>>,
     state: DFF<Bits<2>>,
     /// MAC frame bytes so far, saturating at `MAX_FRAME + 1`.
     n: DFF<Bits<LEN_BITS>>,
+    /// The byte at `n` is a payload byte / the payload's first: `n`'s comparisons made a
+    /// clock ahead, as `n` is loaded, so the store's write enable comes from registers
+    /// rather than through carry chains.
+    n_pay: DFF<Bit>,
+    n_first: DFF<Bit>,
     crc: DFF<Bits<32>>,
     dst_bad: DFF<Bit>,
     src_bad: DFF<Bit>,
@@ -215,7 +226,9 @@ pub struct EthRx {
     dst_end: Constant<Bits<LEN_BITS>>,
     src_end: Constant<Bits<LEN_BITS>>,
     header_len: Constant<Bits<LEN_BITS>>,
-    payload_end: Constant<Bits<LEN_BITS>>,
+    /// `HEADER_LEN - 1` and `PAYLOAD.end - 1`: `n` one byte before (see `n_pay`).
+    header_last: Constant<Bits<LEN_BITS>>,
+    payload_last: Constant<Bits<LEN_BITS>>,
     penult: Constant<Bits<SLOT_OFFSET_BITS>>,
     slots: Constant<Bits<RX_COUNT_BITS>>,
     crc_init: Constant<Bits<32>>,
@@ -291,6 +304,8 @@ impl EthRx {
             d_r: Default::default(),
             state: Default::default(),
             n: Default::default(),
+            n_pay: Default::default(),
+            n_first: Default::default(),
             crc: Default::default(),
             dst_bad: Default::default(),
             src_bad: Default::default(),
@@ -342,7 +357,8 @@ impl EthRx {
             dst_end: len(eth::field::DST.end),
             src_end: len(eth::field::SRC.end),
             header_len: len(eth::HEADER_LEN),
-            payload_end: len(eth::field::PAYLOAD.end),
+            header_last: len(eth::HEADER_LEN - 1),
+            payload_last: len(eth::field::PAYLOAD.end - 1),
             penult: Constant::new((FRAME_LEN - 2).to_bits()),
             slots: Constant::new(RX_SLOTS.to_bits()),
             crc_init: Constant::new(checksum::INIT.to_bits()),
@@ -389,6 +405,8 @@ impl Logic for EthRx {
             d_r,
             state,
             n,
+            n_pay,
+            n_first,
             crc,
             dst_bad,
             src_bad,
@@ -490,13 +508,16 @@ impl Logic for EthRx {
                 & (self.d_r.q.val() != self.header.data.val());
             self.h_dst.d.next = self.n.q.val() < self.dst_end.val();
             self.h_src.d.next = self.n.q.val() < self.src_end.val();
+            // Whether the next byte (at `n + 1`) is a payload byte, the payload's first.
+            // (Saturated, `n` stays past the payload, where both are false already.)
+            self.n_pay.d.next = (self.n.q.val() >= self.header_last.val())
+                & (self.n.q.val() < self.payload_last.val());
+            self.n_first.d.next = self.n.q.val() == self.header_last.val();
             // Payload bytes only, and only into a free slot: a longer frame never
             // writes past its slot.
-            self.store.write_enable.next = self.room.q.val()
-                & (self.n.q.val() >= self.header_len.val())
-                & (self.n.q.val() < self.payload_end.val());
+            self.store.write_enable.next = self.room.q.val() & self.n_pay.q.val();
             // A slot's first byte is also kept beside the store (see `first`).
-            if self.room.q.val() & (self.n.q.val() == self.header_len.val()) {
+            if self.room.q.val() & self.n_first.q.val() {
                 self.first.d.next = (self.first.q.val()
                     & !(bit_cast::<FIRST_BITS, 8>(self.byte_ones.val()) << self.wshift.val()))
                     | (bit_cast::<FIRST_BITS, 8>(self.d_r.q.val()) << self.wshift.val());
@@ -521,6 +542,8 @@ impl Logic for EthRx {
         // A new MAC frame: clear the per-frame state and claim a slot if there is one.
         if self.sfd_now.val() {
             self.n.d.next = 0.into();
+            self.n_pay.d.next = false;
+            self.n_first.d.next = false;
             self.crc.d.next = self.crc_init.val();
             self.dst_bad.d.next = false;
             self.src_bad.d.next = false;
@@ -651,7 +674,6 @@ impl Logic for EthRx {
         self.count_overrun.next = self.c_overrun.q.val();
 
         if self.reset.val() {
-            self.dv_r.d.next = false;
             self.state.d.next = self.st_idle.val();
             self.wslot.d.next = 0.into();
             self.rslot.d.next = 0.into();
